@@ -1,0 +1,70 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#ifndef _MW_DECISION_H_INCLUDED_
+#define _MW_DECISION_H_INCLUDED_
+
+
+#include <mw_common.h>
+
+
+/* limits of the payload grammar, see docs/PROTOCOL.md */
+#define MW_DECISION_MAX_FIELDS  1000
+
+
+typedef enum {
+    MW_DECISION_NEXT = 0,
+    MW_DECISION_REWRITE,
+    MW_DECISION_REDIRECT,
+    MW_DECISION_RESPONSE,
+    MW_DECISION_ERROR
+} mw_decision_kind_e;
+
+
+typedef struct mw_decision_s {
+    mw_decision_kind_e   kind;
+    unsigned             status;        /* 100..599 */
+
+    mw_str_t             rewrite;       /* x-middleware-rewrite, as sent */
+    mw_str_t             location;      /* redirect target */
+    mw_str_t             error;         /* x-middleware-error message */
+
+    unsigned             pass_through:1;
+    unsigned             override:1;    /* override-headers was present */
+
+    /*
+     * with override: the complete upstream header set, one entry per
+     * x-middleware-request-<name> field whose name is in the override list,
+     * in the order of the fields; names without the prefix
+     */
+    mw_headers_t         request;
+
+    /* every field that is not part of the protocol, in order */
+    mw_headers_t         response;
+
+    mw_str_t             body;
+} mw_decision_t;
+
+
+/*
+ * Decodes a version 1 payload (docs/PROTOCOL.md).
+ *
+ * The payload is decoded in place (unescaping only shrinks), so the strings
+ * in d point into it and it must live as long as d.  Arrays are allocated
+ * with a.  On MW_ERROR, err holds a one-line message naming the problem,
+ * e.g. "invalid value of header \"x-a\" in middleware decision", with any
+ * byte outside printable ASCII shown as \xHH.
+ *
+ * Returns MW_OK, MW_ERROR or MW_NOMEM.
+ */
+int mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
+    mw_alloc_t *a, char *err, size_t errlen);
+
+/* "next", "rewrite", "redirect", "response" or "error" */
+const char *mw_decision_kind_name(mw_decision_kind_e kind);
+
+
+#endif /* _MW_DECISION_H_INCLUDED_ */
