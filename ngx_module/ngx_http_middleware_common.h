@@ -1,0 +1,176 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MIDDLEWARE_COMMON_H_INCLUDED_
+#define _NGX_HTTP_MIDDLEWARE_COMMON_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <mw_decision.h>
+
+
+#define NGX_HTTP_MIDDLEWARE_ON_ERROR_FAIL  0
+#define NGX_HTTP_MIDDLEWARE_ON_ERROR_PASS  1
+
+
+typedef struct {
+    ngx_str_t                       name;          /* "@middleware" */
+    ngx_http_core_loc_conf_t       *location;      /* resolved; NULL: off */
+    ngx_msec_t                      timeout;
+    ngx_uint_t                      on_error;
+    size_t                          max_size;
+    ngx_msec_t                      background_timeout;
+} ngx_http_middleware_loc_conf_t;
+
+
+typedef struct {
+    ngx_http_middleware_loc_conf_t *conf;
+    ngx_http_core_srv_conf_t       *cscf;
+} ngx_http_middleware_use_t;
+
+
+typedef struct {
+    ngx_array_t                     uses;          /* of ..._use_t */
+    ngx_uint_t                      background_max;
+    ngx_int_t                       request_id_index;
+} ngx_http_middleware_main_conf_t;
+
+
+/*
+ * The life of an execution context E, from the client request R's side:
+ *
+ *   RUNNING   F was started; R waits (suspended in the access phase) with
+ *             the decision timer armed
+ *   DECIDED   F delivered a valid decision; R applies it when it resumes
+ *   FAILED    no valid decision: status says what R answers (500, 504)
+ *             unless middleware_on_error pass lets it continue
+ *   APPLIED   R went on; later access-phase passes (internal redirects)
+ *             skip the middleware, the header filter decorates R's
+ *             response with decision.response on next and rewrite
+ *
+ * E is allocated on the heap and referenced by R (through its module ctx
+ * and a cleanup of R's pool, which survives internal redirects) and by F
+ * (through F's connection); whichever side ends first sets its pointer to
+ * NULL, the second one frees E.
+ */
+
+typedef enum {
+    NGX_HTTP_MIDDLEWARE_RUNNING = 0,
+    NGX_HTTP_MIDDLEWARE_DECIDED,
+    NGX_HTTP_MIDDLEWARE_FAILED,
+    NGX_HTTP_MIDDLEWARE_APPLIED
+} ngx_http_middleware_state_e;
+
+
+typedef struct ngx_http_middleware_fake_s  ngx_http_middleware_fake_t;
+
+
+typedef struct {
+    ngx_http_middleware_state_e     state;
+
+    ngx_http_request_t             *request;       /* R */
+    ngx_http_middleware_fake_t     *fake;          /* F's side */
+
+    mw_decision_t                   decision;      /* in R's pool */
+    ngx_uint_t                      status;        /* with FAILED */
+
+    ngx_event_t                     resume;        /* posted to wake R */
+    ngx_event_t                     timer;         /* decision timeout */
+
+    ngx_msec_t                      start;
+    ngx_msec_t                      elapsed;       /* to the decision */
+
+    u_char                          request_id[32];
+    size_t                          request_id_len;
+    unsigned                        https:1;
+
+    unsigned                        waiting:1;     /* R returned NGX_AGAIN */
+    unsigned                        decorated:1;   /* response headers set */
+    unsigned                        timed_out:1;
+} ngx_http_middleware_ctx_t;
+
+
+/*
+ * F's side: allocated with F's connection; F->http_connection points to
+ * hc, so F finds it again whatever happens to F's module ctx
+ */
+
+struct ngx_http_middleware_fake_s {
+    ngx_http_connection_t           hc;            /* must be first */
+    ngx_http_middleware_ctx_t      *ctx;           /* E, NULL if detached */
+    ngx_http_request_t             *request;       /* F */
+    ngx_queue_t                     queue;         /* in the worker's list */
+    ngx_event_t                     timer;         /* background limit */
+
+    ngx_chain_t                    *payload;       /* captured, F's pool */
+    ngx_chain_t                   **last;
+    size_t                          size;
+    ngx_uint_t                      status;        /* F's response status */
+    size_t                          max_size;
+
+    unsigned                        delivered:1;   /* decision handed over */
+    unsigned                        background:1;  /* R has gone on */
+};
+
+
+typedef struct {
+    ngx_atomic_int_t                runs;
+    ngx_atomic_int_t                next;
+    ngx_atomic_int_t                rewrite;
+    ngx_atomic_int_t                redirect;
+    ngx_atomic_int_t                response;
+    ngx_atomic_int_t                errors;
+    ngx_atomic_int_t                timeouts;
+    ngx_atomic_int_t                background_running;
+    ngx_atomic_int_t                background_completed;
+    ngx_atomic_int_t                background_cancelled;
+} ngx_http_middleware_stats_t;
+
+
+extern ngx_module_t                 ngx_http_middleware_module;
+extern ngx_http_middleware_stats_t  ngx_http_middleware_stats;
+
+
+/* ngx_http_middleware_handler.c */
+ngx_int_t ngx_http_middleware_handler(ngx_http_request_t *r);
+void ngx_http_middleware_wake(ngx_http_middleware_ctx_t *ctx);
+
+/* ngx_http_middleware_ctx.c */
+ngx_http_middleware_ctx_t *ngx_http_middleware_create_ctx(
+    ngx_http_request_t *r);
+ngx_http_middleware_ctx_t *ngx_http_middleware_get_ctx(ngx_http_request_t *r);
+void ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
+    ngx_chain_t *payload, size_t size, ngx_uint_t status);
+void ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx,
+    ngx_uint_t status);
+void ngx_http_middleware_detach_fake(ngx_http_middleware_ctx_t *ctx);
+
+/* ngx_http_middleware_request.c */
+ngx_int_t ngx_http_middleware_init_worker(ngx_cycle_t *cycle);
+void ngx_http_middleware_exit_worker(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_middleware_start(ngx_http_request_t *r,
+    ngx_http_middleware_ctx_t *ctx);
+ngx_http_middleware_fake_t *ngx_http_middleware_fake(ngx_http_request_t *r);
+void ngx_http_middleware_background(ngx_http_middleware_fake_t *fake);
+
+/* ngx_http_middleware_apply.c */
+ngx_int_t ngx_http_middleware_strip_internal(ngx_http_request_t *r);
+ngx_int_t ngx_http_middleware_apply(ngx_http_request_t *r,
+    ngx_http_middleware_ctx_t *ctx);
+ngx_int_t ngx_http_middleware_decorate(ngx_http_request_t *r,
+    ngx_http_middleware_ctx_t *ctx);
+
+/* ngx_http_middleware_filter.c */
+ngx_int_t ngx_http_middleware_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_middleware_variables.c */
+ngx_int_t ngx_http_middleware_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_MIDDLEWARE_COMMON_H_INCLUDED_ */

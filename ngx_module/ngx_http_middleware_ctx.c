@@ -1,0 +1,345 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_middleware_common.h"
+
+
+/*
+ * The execution context E of one middleware run (see the state comment in
+ * ngx_http_middleware_common.h).
+ */
+
+
+static void ngx_http_middleware_cleanup(void *data);
+static void ngx_http_middleware_resume_handler(ngx_event_t *ev);
+static void ngx_http_middleware_timeout_handler(ngx_event_t *ev);
+static void *ngx_http_middleware_palloc(void *pool, size_t size);
+
+
+ngx_http_middleware_stats_t  ngx_http_middleware_stats;
+
+
+ngx_http_middleware_ctx_t *
+ngx_http_middleware_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_variable_value_t        *v;
+    ngx_http_middleware_ctx_t        *ctx;
+    ngx_http_middleware_main_conf_t  *mmcf;
+
+    ctx = ngx_calloc(sizeof(ngx_http_middleware_ctx_t), r->connection->log);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_free(ctx);
+        return NULL;
+    }
+
+    cln->handler = ngx_http_middleware_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+    ctx->start = ngx_current_msec;
+
+    ctx->resume.handler = ngx_http_middleware_resume_handler;
+    ctx->resume.data = ctx;
+    ctx->resume.log = r->connection->log;
+
+    ctx->timer.handler = ngx_http_middleware_timeout_handler;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+
+    /* F reports R's $request_id, so that both sides' logs can be joined */
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_middleware_module);
+
+    v = ngx_http_get_indexed_variable(r, mmcf->request_id_index);
+
+    if (v && !v->not_found) {
+        ctx->request_id_len = ngx_min(v->len, sizeof(ctx->request_id));
+        ngx_memcpy(ctx->request_id, v->data, ctx->request_id_len);
+    }
+
+#if (NGX_HTTP_SSL)
+    ctx->https = r->connection->ssl ? 1 : 0;
+#endif
+
+    ngx_http_set_ctx(r, ctx, ngx_http_middleware_module);
+
+    ngx_http_middleware_stats.runs++;
+
+    return ctx;
+}
+
+
+/*
+ * an internal redirect wipes R's module ctx: E is found again through the
+ * cleanup of R's pool, as the realip module does
+ */
+
+ngx_http_middleware_ctx_t *
+ngx_http_middleware_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_middleware_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_middleware_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_middleware_cleanup) {
+            ctx = cln->data;
+
+            if (ctx->request != r) {
+                return NULL;
+            }
+
+            ngx_http_set_ctx(r, ctx, ngx_http_middleware_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* called by F's body filter with F's whole response */
+
+void
+ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
+    ngx_chain_t *payload, size_t size, ngx_uint_t status)
+{
+    u_char              *p, *data;
+    ngx_int_t            rc;
+    mw_alloc_t           alloc;
+    ngx_chain_t         *cl;
+    mw_decision_t       *d;
+    ngx_http_request_t  *r;
+    char                 err[MW_ERRLEN];
+
+    r = ctx->request;
+
+    if (r == NULL || ctx->state != NGX_HTTP_MIDDLEWARE_RUNNING) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "http middleware decision dropped, state: %d",
+                       ctx->state);
+        return;
+    }
+
+    if (status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "middleware location responded with status %ui "
+                      "instead of a decision", status);
+        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* the decision lives as long as R: copy it into R's pool */
+
+    data = ngx_pnalloc(r->pool, size ? size : 1);
+    if (data == NULL) {
+        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = data;
+
+    for (cl = payload; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    alloc.alloc = ngx_http_middleware_palloc;
+    alloc.data = r->pool;
+
+    d = &ctx->decision;
+
+    rc = mw_decision_parse(data, size, d, &alloc, err, sizeof(err));
+
+    if (rc == MW_NOMEM) {
+        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (rc != MW_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "middleware: %s",
+                      err);
+        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->state = NGX_HTTP_MIDDLEWARE_DECIDED;
+    ctx->elapsed = ngx_current_msec - ctx->start;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "http middleware decision: %s %ui in %M ms",
+                   mw_decision_kind_name(d->kind), (ngx_uint_t) d->status,
+                   ctx->elapsed);
+
+    switch (d->kind) {
+
+    case MW_DECISION_NEXT:
+        ngx_http_middleware_stats.next++;
+        break;
+
+    case MW_DECISION_REWRITE:
+        ngx_http_middleware_stats.rewrite++;
+        break;
+
+    case MW_DECISION_REDIRECT:
+        ngx_http_middleware_stats.redirect++;
+        break;
+
+    case MW_DECISION_RESPONSE:
+        ngx_http_middleware_stats.response++;
+        break;
+
+    default: /* MW_DECISION_ERROR */
+        ngx_http_middleware_stats.errors++;
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "middleware failed: \"%*s\"%s",
+                      d->error.len, d->error.data,
+                      d->pass_through ? ", passing through" : "");
+    }
+
+    ngx_http_middleware_wake(ctx);
+}
+
+
+void
+ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx, ngx_uint_t status)
+{
+    ctx->state = NGX_HTTP_MIDDLEWARE_FAILED;
+    ctx->status = status;
+    ctx->elapsed = ngx_current_msec - ctx->start;
+
+    ngx_http_middleware_stats.errors++;
+
+    ngx_http_middleware_wake(ctx);
+}
+
+
+/* R resumes through a posted event, never from inside F's njs call */
+
+void
+ngx_http_middleware_wake(ngx_http_middleware_ctx_t *ctx)
+{
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->waiting && ctx->request && !ctx->resume.posted) {
+        ngx_post_event(&ctx->resume, &ngx_posted_events);
+    }
+}
+
+
+/* F has ended (its pool is being destroyed) */
+
+void
+ngx_http_middleware_detach_fake(ngx_http_middleware_ctx_t *ctx)
+{
+    ctx->fake = NULL;
+
+    if (ctx->request == NULL) {
+        ngx_free(ctx);
+        return;
+    }
+
+    if (ctx->state == NGX_HTTP_MIDDLEWARE_RUNNING) {
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "middleware finished without a decision");
+        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+/* R has ended (its pool is being destroyed), perhaps before the decision */
+
+static void
+ngx_http_middleware_cleanup(void *data)
+{
+    ngx_http_middleware_ctx_t *ctx = data;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->resume.posted) {
+        ngx_delete_posted_event(&ctx->resume);
+    }
+
+    if (ctx->state == NGX_HTTP_MIDDLEWARE_RUNNING) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "http middleware: client request ended before "
+                       "the decision");
+    }
+
+    ctx->request = NULL;
+
+    if (ctx->fake == NULL) {
+        ngx_free(ctx);
+    }
+}
+
+
+static void
+ngx_http_middleware_resume_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r;
+    ngx_http_middleware_ctx_t  *ctx;
+
+    ctx = ev->data;
+    r = ctx->request;
+
+    if (r == NULL) {
+        return;
+    }
+
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "http middleware resume");
+
+    r->write_event_handler(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_middleware_timeout_handler(ngx_event_t *ev)
+{
+    ngx_http_middleware_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                  "middleware timed out after %M ms",
+                  ngx_current_msec - ctx->start);
+
+    ctx->timed_out = 1;
+    ngx_http_middleware_stats.timeouts++;
+
+    ngx_http_middleware_fail(ctx, NGX_HTTP_GATEWAY_TIME_OUT);
+}
+
+
+static void *
+ngx_http_middleware_palloc(void *pool, size_t size)
+{
+    return ngx_palloc(pool, size);
+}

@@ -1,0 +1,632 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_middleware_common.h"
+
+
+/*
+ * The detached request F.
+ *
+ * F is a request of our own on a fake connection, built from the client
+ * request R: method, URI, arguments, headers and addresses are copied into
+ * F's pool, so F does not depend on R's memory and outlives R when the
+ * middleware keeps working (waitUntil).  F runs the named location's
+ * content handler (njs js_content); our filters capture its output.
+ *
+ * The fake connection uses one /dev/null descriptor per worker with
+ * c->shared set: ngx_close_connection() then neither removes events nor
+ * closes the descriptor, but does free the connection slot (fd -1 would
+ * leak the slot, see NGINX-NOTES.md).  write->ready keeps nginx from ever
+ * adding it to the event loop, read->eof makes finalization close F instead
+ * of keeping it alive.
+ */
+
+
+static ngx_int_t ngx_http_middleware_copy_headers(ngx_http_request_t *r,
+    ngx_http_request_t *fr);
+static ngx_int_t ngx_http_middleware_copy_str(ngx_pool_t *pool,
+    ngx_str_t *dst, ngx_str_t *src);
+static u_char *ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf,
+    size_t len);
+static void ngx_http_middleware_fake_handler(ngx_event_t *ev);
+static void ngx_http_middleware_fake_cleanup(void *data);
+static void ngx_http_middleware_background_timeout(ngx_event_t *ev);
+
+
+static ngx_fd_t     ngx_http_middleware_devnull = NGX_INVALID_FILE;
+static ngx_uint_t   ngx_http_middleware_content_index;
+static ngx_queue_t  ngx_http_middleware_queue;
+static ngx_uint_t   ngx_http_middleware_queued;
+
+
+ngx_int_t
+ngx_http_middleware_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_http_phase_handler_t   *ph;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    ngx_queue_init(&ngx_http_middleware_queue);
+
+    ngx_http_middleware_devnull = ngx_open_file("/dev/null", NGX_FILE_RDWR,
+                                                NGX_FILE_OPEN, 0);
+    if (ngx_http_middleware_devnull == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      ngx_open_file_n " \"/dev/null\" failed");
+        return NGX_ERROR;
+    }
+
+    if (fcntl(ngx_http_middleware_devnull, F_SETFD, FD_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "fcntl(FD_CLOEXEC) on \"/dev/null\" failed");
+        return NGX_ERROR;
+    }
+
+    /*
+     * F enters its location directly at the content phase: the named
+     * location is only a container for js_content, and inherited
+     * rewrite/access settings (auth, limits) must not apply to F
+     */
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_core_module);
+    ph = cmcf->phase_engine.handlers;
+
+    for (i = 0; ph[i].checker; i++) {
+        if (ph[i].checker == ngx_http_core_content_phase) {
+            ngx_http_middleware_content_index = i;
+            return NGX_OK;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                  "middleware: no content phase found");
+
+    return NGX_ERROR;
+}
+
+
+void
+ngx_http_middleware_exit_worker(ngx_cycle_t *cycle)
+{
+    if (ngx_http_middleware_devnull == NGX_INVALID_FILE) {
+        return;
+    }
+
+    if (ngx_http_middleware_queued) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "middleware: %ui background task(s) cancelled by "
+                      "worker exit", ngx_http_middleware_queued);
+    }
+
+    (void) ngx_close_file(ngx_http_middleware_devnull);
+    ngx_http_middleware_devnull = NGX_INVALID_FILE;
+}
+
+
+ngx_http_middleware_fake_t *
+ngx_http_middleware_fake(ngx_http_request_t *r)
+{
+    if (r->connection->log->handler != ngx_http_middleware_log_error) {
+        return NULL;
+    }
+
+    return (ngx_http_middleware_fake_t *) r->http_connection;
+}
+
+
+ngx_int_t
+ngx_http_middleware_start(ngx_http_request_t *r,
+    ngx_http_middleware_ctx_t *ctx)
+{
+    ngx_log_t                       *log;
+    ngx_time_t                      *tp;
+    ngx_pool_t                      *pool;
+    ngx_connection_t                *c, *fc;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_log_ctx_t              *lctx;
+    ngx_http_request_t              *fr;
+    ngx_http_core_srv_conf_t        *cscf;
+    ngx_http_core_main_conf_t       *cmcf;
+    ngx_http_middleware_fake_t      *fake;
+    ngx_http_middleware_loc_conf_t  *mlcf;
+
+    c = r->connection;
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    /* a wildcard listener: resolve the local address on R, not on F */
+
+    if (ngx_connection_local_sockaddr(c, NULL, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    pool = ngx_create_pool(1024, c->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    fc = ngx_get_connection(ngx_http_middleware_devnull, c->log);
+    if (fc == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    fc->pool = pool;
+    fc->shared = 1;
+
+#if (NGX_STAT_STUB)
+    (void) ngx_atomic_fetch_add(ngx_stat_active, 1);
+#endif
+
+    /* from here on ngx_http_close_connection(fc) undoes everything */
+
+    fake = ngx_pcalloc(pool, sizeof(ngx_http_middleware_fake_t));
+    log = ngx_palloc(pool, sizeof(ngx_log_t));
+    lctx = ngx_pcalloc(pool, sizeof(ngx_http_log_ctx_t));
+
+    if (fake == NULL || log == NULL || lctx == NULL) {
+        goto failed;
+    }
+
+    *log = *c->log;
+    log->handler = ngx_http_middleware_log_error;
+    log->data = lctx;
+    log->action = NULL;
+
+    fc->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
+    log->connection = fc->number;
+
+    fc->log = log;
+    fc->log_error = c->log_error;
+    fc->read->log = log;
+    fc->write->log = log;
+    fc->read->handler = ngx_http_middleware_fake_handler;
+    fc->write->handler = ngx_http_middleware_fake_handler;
+    fc->read->eof = 1;
+    fc->write->ready = 1;
+
+    fc->recv = ngx_recv;
+    fc->send = ngx_send;
+    fc->recv_chain = ngx_recv_chain;
+    fc->send_chain = ngx_send_chain;
+
+    fc->listening = c->listening;
+    fc->type = c->type;
+    fc->start_time = ngx_current_msec;
+    fc->requests = 1;
+
+    fc->socklen = c->socklen;
+    fc->sockaddr = ngx_palloc(pool, c->socklen);
+    fc->local_socklen = c->local_socklen;
+    fc->local_sockaddr = ngx_palloc(pool, c->local_socklen);
+
+    if (fc->sockaddr == NULL || fc->local_sockaddr == NULL) {
+        goto failed;
+    }
+
+    ngx_memcpy(fc->sockaddr, c->sockaddr, c->socklen);
+    ngx_memcpy(fc->local_sockaddr, c->local_sockaddr, c->local_socklen);
+
+    if (ngx_http_middleware_copy_str(pool, &fc->addr_text, &c->addr_text)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    fake->hc = *r->http_connection;
+    fake->hc.busy = NULL;
+    fake->hc.free = NULL;
+    fake->hc.nbusy = 0;
+    fake->hc.nfree = 0;
+    fake->max_size = mlcf->max_size;
+    fake->last = &fake->payload;
+
+    /* the request */
+
+    fr = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
+    if (fr == NULL) {
+        goto failed;
+    }
+
+    fr->pool = ngx_create_pool(cscf->request_pool_size, log);
+    if (fr->pool == NULL) {
+        goto failed;
+    }
+
+    fake->request = fr;
+    fc->data = fr;
+    lctx->connection = fc;
+    lctx->request = fr;
+    lctx->current_request = fr;
+
+    fr->connection = fc;
+    fr->http_connection = &fake->hc;
+    fr->signature = NGX_HTTP_MODULE;
+    fr->main = fr;
+    fr->count = 1;
+
+    fr->main_conf = r->main_conf;
+    fr->srv_conf = r->srv_conf;
+    fr->loc_conf = mlcf->location->loc_conf;
+
+    fr->read_event_handler = ngx_http_block_reading;
+
+    fr->header_in = ngx_create_temp_buf(fr->pool, 1);
+    fr->ctx = ngx_pcalloc(fr->pool, sizeof(void *) * ngx_http_max_module);
+    fr->variables = ngx_pcalloc(fr->pool, cmcf->variables.nelts
+                                          * sizeof(ngx_http_variable_value_t));
+    fr->request_body = ngx_pcalloc(fr->pool,
+                                   sizeof(ngx_http_request_body_t));
+
+    if (fr->header_in == NULL
+        || fr->ctx == NULL
+        || fr->variables == NULL
+        || fr->request_body == NULL)
+    {
+        goto failed_request;
+    }
+
+    if (ngx_list_init(&fr->headers_out.headers, fr->pool, 8,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK
+        || ngx_list_init(&fr->headers_out.trailers, fr->pool, 1,
+                         sizeof(ngx_table_elt_t))
+           != NGX_OK
+        || ngx_list_init(&fr->headers_in.headers, fr->pool, 16,
+                         sizeof(ngx_table_elt_t))
+           != NGX_OK)
+    {
+        goto failed_request;
+    }
+
+    tp = ngx_timeofday();
+    fr->start_sec = tp->sec;
+    fr->start_msec = tp->msec;
+    fr->method = r->method;
+    fr->http_version = r->http_version;
+    fr->http_state = NGX_HTTP_PROCESS_REQUEST_STATE;
+
+    fr->headers_in.content_length_n = -1;
+    fr->headers_in.keep_alive_n = -1;
+    fr->headers_out.content_length_n = -1;
+    fr->headers_out.last_modified_time = -1;
+
+    fr->uri_changes = NGX_HTTP_MAX_URI_CHANGES + 1;
+    fr->subrequests = NGX_HTTP_MAX_SUBREQUESTS + 1;
+
+    fr->internal = 1;
+    fr->logged = 1;          /* no access log line */
+    fr->error_page = 1;      /* no error_page redirect: it would wipe ctx */
+    fr->keepalive = 0;
+
+    if (ngx_http_middleware_copy_str(fr->pool, &fr->method_name,
+                                     &r->method_name) != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->http_protocol,
+                                        &r->http_protocol) != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->request_line,
+                                        &r->request_line) != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->uri, &r->uri)
+           != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->args, &r->args)
+           != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->exten, &r->exten)
+           != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->unparsed_uri,
+                                        &r->unparsed_uri) != NGX_OK
+        || ngx_http_middleware_copy_str(fr->pool, &fr->schema, &r->schema)
+           != NGX_OK)
+    {
+        goto failed_request;
+    }
+
+    if (ngx_http_middleware_copy_headers(r, fr) != NGX_OK) {
+        goto failed_request;
+    }
+
+    cln = ngx_pool_cleanup_add(fr->pool, 0);
+    if (cln == NULL) {
+        goto failed_request;
+    }
+
+    cln->handler = ngx_http_middleware_fake_cleanup;
+    cln->data = fake;
+
+    fake->timer.handler = ngx_http_middleware_background_timeout;
+    fake->timer.data = fake;
+    fake->timer.log = log;
+
+    fake->ctx = ctx;
+    ctx->fake = fake;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "http middleware start \"%V\" *%uA", &mlcf->name,
+                   fc->number);
+
+    /*
+     * run F; one count is held around the phases so that F cannot be freed
+     * under us when the middleware decides synchronously
+     */
+
+    fr->count++;
+    fr->phase_handler = ngx_http_middleware_content_index;
+    fr->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_update_location_config(fr);
+    ngx_http_core_run_phases(fr);
+
+    ngx_http_finalize_request(fr, NGX_DONE);
+    ngx_http_run_posted_requests(fc);
+
+    return NGX_OK;
+
+failed_request:
+
+    ngx_destroy_pool(fr->pool);
+
+failed:
+
+    ngx_http_close_connection(fc);
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_middleware_copy_headers(ngx_http_request_t *r,
+    ngx_http_request_t *fr)
+{
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h, *fh;
+    ngx_http_header_t          *hh;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    /* set first: the Host handler must not choose another server */
+
+    if (ngx_http_middleware_copy_str(fr->pool, &fr->headers_in.server,
+                                     &r->headers_in.server)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        fh = ngx_list_push(&fr->headers_in.headers);
+        if (fh == NULL) {
+            return NGX_ERROR;
+        }
+
+        fh->hash = h[i].hash;
+
+        if (ngx_http_middleware_copy_str(fr->pool, &fh->key, &h[i].key)
+            != NGX_OK
+            || ngx_http_middleware_copy_str(fr->pool, &fh->value, &h[i].value)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        fh->lowcase_key = ngx_pnalloc(fr->pool, h[i].key.len + 1);
+        if (fh->lowcase_key == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(fh->lowcase_key, h[i].key.data, h[i].key.len);
+        fh->lowcase_key[h[i].key.len] = '\0';
+
+        hh = ngx_hash_find(&cmcf->headers_in_hash, fh->hash,
+                           fh->lowcase_key, fh->key.len);
+
+        if (hh && hh->handler(fr, fh, hh->offset) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* every copy is NUL-terminated: some header handlers rely on it */
+
+static ngx_int_t
+ngx_http_middleware_copy_str(ngx_pool_t *pool, ngx_str_t *dst,
+    ngx_str_t *src)
+{
+    dst->len = src->len;
+
+    if (src->data == NULL) {
+        dst->data = NULL;
+        return NGX_OK;
+    }
+
+    dst->data = ngx_pnalloc(pool, src->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src->data, src->len);
+    dst->data[src->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+/* log lines of F carry R's client and request, and say they come from F */
+
+static u_char *
+ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
+{
+    u_char                      *p;
+    ngx_http_request_t          *r;
+    ngx_http_log_ctx_t          *lctx;
+    ngx_http_middleware_fake_t  *fake;
+
+    p = buf;
+
+    if (log->action) {
+        p = ngx_snprintf(p, len, " while %s", log->action);
+        len -= p - buf;
+        buf = p;
+    }
+
+    lctx = log->data;
+    r = lctx->request;
+    fake = (ngx_http_middleware_fake_t *) r->http_connection;
+
+    p = ngx_snprintf(buf, len, ", client: %V, server: %V, request: \"%V\"",
+                     &lctx->connection->addr_text, &r->headers_in.server,
+                     &r->request_line);
+    len -= p - buf;
+    buf = p;
+
+    if (fake->ctx && fake->ctx->request_id_len) {
+        p = ngx_snprintf(buf, len, ", request_id: \"%*s\"",
+                         fake->ctx->request_id_len, fake->ctx->request_id);
+        len -= p - buf;
+        buf = p;
+    }
+
+    return ngx_snprintf(buf, len, ", context: middleware%s",
+                        fake->background ? " background" : "");
+}
+
+
+/*
+ * F's connection is never in the event loop; its handlers run only when
+ * nginx walks all connections: worker_shutdown_timeout closes them
+ */
+
+static void
+ngx_http_middleware_fake_handler(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    c = ev->data;
+    r = c->data;
+
+    if (c->close) {
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "middleware work cancelled by worker shutdown");
+        ngx_http_middleware_stats.background_cancelled++;
+        ngx_http_finalize_request(r, NGX_ERROR);
+
+    } else if (ev->write) {
+        r->write_event_handler(r);
+
+    } else {
+        r->read_event_handler(r);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * F decided: whatever it still does is background work bounded by
+ * middleware_background_timeout
+ */
+
+void
+ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
+{
+    ngx_http_middleware_loc_conf_t  *mlcf;
+
+    if (fake->background) {
+        return;
+    }
+
+    fake->background = 1;
+
+    mlcf = ngx_http_get_module_loc_conf(fake->request,
+                                        ngx_http_middleware_module);
+
+    ngx_queue_insert_tail(&ngx_http_middleware_queue, &fake->queue);
+    ngx_http_middleware_queued++;
+    ngx_http_middleware_stats.background_running++;
+
+    ngx_add_timer(&fake->timer, mlcf->background_timeout);
+}
+
+
+static void
+ngx_http_middleware_background_timeout(ngx_event_t *ev)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_middleware_fake_t  *fake;
+
+    fake = ev->data;
+    r = fake->request;
+    c = r->connection;
+
+    ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                  "middleware background work cancelled after %M ms",
+                  ngx_current_msec - c->start_time);
+
+    ngx_http_middleware_stats.background_cancelled++;
+
+    ngx_http_finalize_request(r, NGX_ERROR);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_middleware_fake_cleanup(void *data)
+{
+    ngx_http_middleware_fake_t *fake = data;
+
+    ngx_http_middleware_ctx_t  *ctx;
+
+    if (fake->timer.timer_set) {
+        ngx_del_timer(&fake->timer);
+    }
+
+    if (fake->background) {
+        ngx_queue_remove(&fake->queue);
+        ngx_http_middleware_queued--;
+        ngx_http_middleware_stats.background_running--;
+        ngx_http_middleware_stats.background_completed++;
+    }
+
+    ctx = fake->ctx;
+
+    if (ctx == NULL) {
+        return;
+    }
+
+    fake->ctx = NULL;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, fake->request->connection->log, 0,
+                   "http middleware request done, state: %d", ctx->state);
+
+    ngx_http_middleware_detach_fake(ctx);
+}

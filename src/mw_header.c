@@ -1,0 +1,262 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#include <string.h>
+
+#include <mw_header.h>
+#include <mw_decision.h>
+
+
+#define mw_header_lower(c)                                                    \
+    (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
+
+
+static int mw_header_is_tchar(unsigned char c);
+static int mw_header_has_prefix(const unsigned char *name, size_t len,
+    const char *lowcase);
+static int mw_header_in(const unsigned char *name, size_t len,
+    const char *const *list);
+
+
+/* RFC 9110 tchar besides ALPHA and DIGIT */
+static const char  mw_header_tchars[] = "!#$%&'*+-.^_`|~";
+
+
+/* the lists of docs/PROTOCOL.md, in the same order */
+
+static const char *const  mw_header_internal_request[] = {
+    "x-now-route-matches",
+    "x-matched-path",
+    "x-nextjs-data",
+    "x-next-resume-state-length",
+    "next-resume",
+    NULL
+};
+
+
+static const char *const  mw_header_protected_request[] = {
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    NULL
+};
+
+
+static const char *const  mw_header_skipped_response[] = {
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "content-encoding",
+    "accept-encoding",
+    "expect",
+    NULL
+};
+
+
+int
+mw_header_name_valid(const unsigned char *name, size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!mw_header_is_tchar(name[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+mw_header_value_valid(const unsigned char *value, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+mw_header_name_eq(const unsigned char *name, size_t len, const char *lowcase)
+{
+    if (strlen(lowcase) != len) {
+        return 0;
+    }
+
+    return mw_header_has_prefix(name, len, lowcase);
+}
+
+
+int
+mw_header_is_protocol(const unsigned char *name, size_t len)
+{
+    return mw_header_has_prefix(name, len, "x-middleware-");
+}
+
+
+int
+mw_header_is_internal_request(const unsigned char *name, size_t len)
+{
+    return mw_header_has_prefix(name, len, "x-middleware-")
+           || mw_header_has_prefix(name, len, "x-invoke-")
+           || mw_header_in(name, len, mw_header_internal_request);
+}
+
+
+int
+mw_header_is_protected_request(const unsigned char *name, size_t len)
+{
+    return mw_header_in(name, len, mw_header_protected_request);
+}
+
+
+int
+mw_header_is_skipped_response(const unsigned char *name, size_t len)
+{
+    return mw_header_has_prefix(name, len, "x-middleware-")
+           || mw_header_in(name, len, mw_header_skipped_response);
+}
+
+
+int
+mw_header_override(const mw_headers_t *orig, const struct mw_decision_s *d,
+    mw_headers_t *out, mw_alloc_t *a)
+{
+    size_t              i, n;
+    mw_header_t        *h;
+    const mw_header_t  *o, *r;
+
+    out->elts = NULL;
+    out->nelts = 0;
+
+    o = orig->elts;
+    r = d->request.elts;
+
+    /* count first: the result is allocated at once, in the right size */
+
+    if (!d->override) {
+        n = orig->nelts;
+
+    } else {
+        n = 0;
+
+        for (i = 0; i < orig->nelts; i++) {
+            if (mw_header_is_protected_request(o[i].name.data,
+                                               o[i].name.len))
+            {
+                n++;
+            }
+        }
+
+        for (i = 0; i < d->request.nelts; i++) {
+            if (!mw_header_is_protected_request(r[i].name.data,
+                                                r[i].name.len))
+            {
+                n++;
+            }
+        }
+    }
+
+    if (n == 0) {
+        return MW_OK;
+    }
+
+    h = a->alloc(a->data, n * sizeof(mw_header_t));
+    if (h == NULL) {
+        return MW_NOMEM;
+    }
+
+    out->elts = h;
+
+    if (!d->override) {
+        memcpy(h, o, n * sizeof(mw_header_t));
+        out->nelts = n;
+        return MW_OK;
+    }
+
+    for (i = 0; i < orig->nelts; i++) {
+        if (mw_header_is_protected_request(o[i].name.data, o[i].name.len)) {
+            h[out->nelts++] = o[i];
+        }
+    }
+
+    for (i = 0; i < d->request.nelts; i++) {
+        if (!mw_header_is_protected_request(r[i].name.data, r[i].name.len)) {
+            h[out->nelts++] = r[i];
+        }
+    }
+
+    return MW_OK;
+}
+
+
+static int
+mw_header_is_tchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9')
+        || (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z'))
+    {
+        return 1;
+    }
+
+    return memchr(mw_header_tchars, c, sizeof(mw_header_tchars) - 1) != NULL;
+}
+
+
+/* case-insensitive: name starts with the lower-case literal */
+
+static int
+mw_header_has_prefix(const unsigned char *name, size_t len,
+    const char *lowcase)
+{
+    size_t  i;
+
+    for (i = 0; lowcase[i] != '\0'; i++) {
+        if (i == len
+            || mw_header_lower(name[i]) != (unsigned char) lowcase[i])
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+mw_header_in(const unsigned char *name, size_t len, const char *const *list)
+{
+    for ( /* void */ ; *list != NULL; list++) {
+        if (mw_header_name_eq(name, len, *list)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
