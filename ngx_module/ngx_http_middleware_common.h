@@ -91,8 +91,9 @@ typedef struct {
     unsigned                        https:1;
 
     unsigned                        waiting:1;     /* R returned NGX_AGAIN */
-    unsigned                        decorated:1;   /* response headers set */
+    unsigned                        decorate:1;    /* headers still to add */
     unsigned                        timed_out:1;
+    unsigned                        failed:1;      /* no valid decision */
 } ngx_http_middleware_ctx_t;
 
 
@@ -114,6 +115,13 @@ struct ngx_http_middleware_fake_s {
     ngx_uint_t                      status;        /* F's response status */
     size_t                          max_size;
 
+    ngx_str_t                       request_id;    /* R's, in F's pool */
+    ngx_uint_t                      fulfilled;     /* reported by the */
+    ngx_uint_t                      rejected;      /* runtime at its end */
+
+    unsigned                        https:1;       /* R's scheme */
+    unsigned                        reported:1;
+    unsigned                        overflow:1;    /* payload too large */
     unsigned                        delivered:1;   /* decision handed over */
     unsigned                        background:1;  /* R has gone on */
 };

@@ -221,7 +221,12 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
 void
 ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx, ngx_uint_t status)
 {
+    if (ctx->state != NGX_HTTP_MIDDLEWARE_RUNNING) {
+        return;
+    }
+
     ctx->state = NGX_HTTP_MIDDLEWARE_FAILED;
+    ctx->failed = 1;
     ctx->status = status;
     ctx->elapsed = ngx_current_msec - ctx->start;
 

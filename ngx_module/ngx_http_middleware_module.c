@@ -245,6 +245,7 @@ ngx_http_middleware_resolve(ngx_conf_t *cf, ngx_http_middleware_use_t *use)
             }
 
             use->conf->location = *clcfp;
+            use->conf->name = *name;
             return NGX_OK;
         }
     }

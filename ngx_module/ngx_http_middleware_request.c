@@ -225,9 +225,18 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     fake->hc.busy = NULL;
     fake->hc.free = NULL;
     fake->hc.nbusy = 0;
-    fake->hc.nfree = 0;
     fake->max_size = mlcf->max_size;
     fake->last = &fake->payload;
+    fake->https = ctx->https;
+
+    fake->request_id.len = ctx->request_id_len;
+    fake->request_id.data = ngx_pnalloc(pool, ctx->request_id_len + 1);
+    if (fake->request_id.data == NULL) {
+        goto failed;
+    }
+
+    ngx_memcpy(fake->request_id.data, ctx->request_id, ctx->request_id_len);
+    fake->request_id.data[ctx->request_id_len] = '\0';
 
     /* the request */
 
@@ -499,6 +508,11 @@ ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
 
     lctx = log->data;
     r = lctx->request;
+
+    if (r == NULL) {
+        return buf;
+    }
+
     fake = (ngx_http_middleware_fake_t *) r->http_connection;
 
     p = ngx_snprintf(buf, len, ", client: %V, server: %V, request: \"%V\"",
@@ -507,9 +521,9 @@ ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
     len -= p - buf;
     buf = p;
 
-    if (fake->ctx && fake->ctx->request_id_len) {
-        p = ngx_snprintf(buf, len, ", request_id: \"%*s\"",
-                         fake->ctx->request_id_len, fake->ctx->request_id);
+    if (fake->request_id.len) {
+        p = ngx_snprintf(buf, len, ", request_id: \"%V\"",
+                         &fake->request_id);
         len -= p - buf;
         buf = p;
     }

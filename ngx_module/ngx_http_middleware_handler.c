@@ -1,0 +1,91 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_middleware_common.h"
+
+
+/*
+ * The access-phase handler.  It is called on R:
+ *
+ *   - first: it creates E, starts F and, unless F decided synchronously,
+ *     suspends R (NGX_AGAIN) with the decision timer armed;
+ *   - again on every write event of R while F runs (spurious wake-ups,
+ *     NGX_AGAIN again) and once more when E's resume event is posted;
+ *   - after an internal redirect of R (a rewrite decision, error_page,
+ *     try_files): E is found again and the middleware is not run twice.
+ */
+
+
+ngx_int_t
+ngx_http_middleware_handler(ngx_http_request_t *r)
+{
+    ngx_http_middleware_ctx_t       *ctx;
+    ngx_http_middleware_loc_conf_t  *mlcf;
+
+    if (r != r->main || ngx_http_middleware_fake(r)) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_middleware_get_ctx(r);
+
+    if (ctx == NULL) {
+        mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+        if (mlcf->location == NULL) {
+            return NGX_DECLINED;
+        }
+
+        if (ngx_http_middleware_strip_internal(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx = ngx_http_middleware_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_middleware_start(r, ctx) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "middleware: could not start the detached "
+                          "request for \"%V\"", &mlcf->name);
+
+            ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+    }
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_MIDDLEWARE_APPLIED:
+        return NGX_DECLINED;
+
+    case NGX_HTTP_MIDDLEWARE_RUNNING:
+
+        if (!ctx->waiting) {
+            mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+            ctx->waiting = 1;
+            ngx_add_timer(&ctx->timer, mlcf->timeout);
+
+            /* notice a client that goes away while the middleware runs */
+            r->read_event_handler = ngx_http_test_reading;
+        }
+
+        return NGX_AGAIN;
+
+    default: /* DECIDED, FAILED */
+
+        if (ctx->waiting) {
+            ctx->waiting = 0;
+            r->read_event_handler = ngx_http_block_reading;
+        }
+
+        return ngx_http_middleware_apply(r, ctx);
+    }
+}
