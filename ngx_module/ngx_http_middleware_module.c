@@ -414,7 +414,14 @@ ngx_http_middleware(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ext->directive.name = &value[1];
+    /* cf->args is reused by the next directive: keep a copy */
+
+    ext->directive.name = ngx_palloc(cf->pool, sizeof(ngx_str_t));
+    if (ext->directive.name == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ext->directive.name = value[1];
 
     return NGX_CONF_OK;
 }
