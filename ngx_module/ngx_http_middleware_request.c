@@ -176,7 +176,13 @@ ngx_http_middleware_start(ngx_http_request_t *r,
         goto failed;
     }
 
+    /*
+     * nothing of F may point into R's memory, R's connection can go first:
+     * F's pools log to F's own log
+     */
+
     *log = *c->log;
+    pool->log = log;
     log->handler = ngx_http_middleware_log_error;
     log->data = lctx;
     log->action = NULL;
@@ -225,6 +231,12 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     fake->hc.busy = NULL;
     fake->hc.free = NULL;
     fake->hc.nbusy = 0;
+#if (NGX_HTTP_SSL || NGX_COMPAT)
+    fake->hc.ssl_servername = NULL;
+#if (NGX_PCRE)
+    fake->hc.ssl_servername_regex = NULL;
+#endif
+#endif
     fake->max_size = mlcf->max_size;
     fake->last = &fake->payload;
     fake->https = ctx->https;
