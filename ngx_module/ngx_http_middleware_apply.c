@@ -111,6 +111,7 @@ ngx_http_middleware_apply(ngx_http_request_t *r,
         ctx->state = NGX_HTTP_MIDDLEWARE_APPLIED;
 
         if (pass) {
+            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_PASS_THROUGH, 1);
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "middleware failed, request passed through "
                           "unmodified");

@@ -39,6 +39,8 @@ typedef struct {
     ngx_array_t                     uses;          /* of ..._use_t */
     ngx_uint_t                      background_max;
     ngx_int_t                       request_id_index;
+    ngx_shm_zone_t                 *zone;          /* counters */
+    ngx_flag_t                      status;        /* middleware_status used */
 } ngx_http_middleware_main_conf_t;
 
 
@@ -94,6 +96,8 @@ typedef struct {
     unsigned                        decorate:1;    /* headers still to add */
     unsigned                        timed_out:1;
     unsigned                        failed:1;      /* no valid decision */
+
+    ngx_uint_t                      tasks;         /* at the decision */
 } ngx_http_middleware_ctx_t;
 
 
@@ -116,33 +120,60 @@ struct ngx_http_middleware_fake_s {
     size_t                          max_size;
 
     ngx_str_t                       request_id;    /* R's, in F's pool */
-    ngx_uint_t                      fulfilled;     /* reported by the */
-    ngx_uint_t                      rejected;      /* runtime at its end */
+    ngx_uint_t                      tasks;         /* reported by the */
+    ngx_uint_t                      fulfilled;     /* runtime: waitUntil */
+    ngx_uint_t                      rejected;      /* tasks and outcomes */
 
     unsigned                        https:1;       /* R's scheme */
-    unsigned                        reported:1;
+    unsigned                        reported:1;    /* outcomes known */
+    unsigned                        cancelled:1;
+    unsigned                        shed:1;
+    unsigned                        queued:1;      /* in the worker's queue */
+    unsigned                        counted:1;     /* as background work */
     unsigned                        overflow:1;    /* payload too large */
     unsigned                        delivered:1;   /* decision handed over */
     unsigned                        background:1;  /* R has gone on */
 };
 
 
-typedef struct {
-    ngx_atomic_int_t                runs;
-    ngx_atomic_int_t                next;
-    ngx_atomic_int_t                rewrite;
-    ngx_atomic_int_t                redirect;
-    ngx_atomic_int_t                response;
-    ngx_atomic_int_t                errors;
-    ngx_atomic_int_t                timeouts;
-    ngx_atomic_int_t                background_running;
-    ngx_atomic_int_t                background_completed;
-    ngx_atomic_int_t                background_cancelled;
-} ngx_http_middleware_stats_t;
+/*
+ * Counters, in a shared memory zone when the module is used (aggregated
+ * over all workers and kept across reloads), printed by middleware_status
+ */
+
+typedef enum {
+    NGX_HTTP_MIDDLEWARE_RUNS = 0,
+    NGX_HTTP_MIDDLEWARE_NEXT,             /* decisions, by kind */
+    NGX_HTTP_MIDDLEWARE_REWRITE,
+    NGX_HTTP_MIDDLEWARE_REDIRECT,
+    NGX_HTTP_MIDDLEWARE_RESPONSE,
+    NGX_HTTP_MIDDLEWARE_EXCEPTION,        /* the middleware threw */
+    NGX_HTTP_MIDDLEWARE_PASS_THROUGH,     /* ... and the request went on */
+    NGX_HTTP_MIDDLEWARE_INVALID,          /* no valid decision */
+    NGX_HTTP_MIDDLEWARE_TIMEOUT,
+    NGX_HTTP_MIDDLEWARE_ABORTED,          /* R ended before the decision */
+    NGX_HTTP_MIDDLEWARE_BG_STARTED,
+    NGX_HTTP_MIDDLEWARE_BG_COMPLETED,
+    NGX_HTTP_MIDDLEWARE_BG_FAILED,        /* completed, a task rejected */
+    NGX_HTTP_MIDDLEWARE_BG_CANCELLED,
+    NGX_HTTP_MIDDLEWARE_BG_SHED,
+    NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT,     /* a gauge */
+    NGX_HTTP_MIDDLEWARE_TASKS,            /* waitUntil tasks registered */
+    NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED,
+    NGX_HTTP_MIDDLEWARE_TASKS_REJECTED,
+    NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED,
+    NGX_HTTP_MIDDLEWARE_NCOUNTERS
+} ngx_http_middleware_counter_e;
+
+
+extern ngx_atomic_t                *ngx_http_middleware_counters;
+
+#define ngx_http_middleware_count(n, v)                                       \
+    (void) ngx_atomic_fetch_add(&ngx_http_middleware_counters[n], v)
+
 
 
 extern ngx_module_t                 ngx_http_middleware_module;
-extern ngx_http_middleware_stats_t  ngx_http_middleware_stats;
 
 
 /* ngx_http_middleware_handler.c */
@@ -173,6 +204,12 @@ ngx_int_t ngx_http_middleware_apply(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
 ngx_int_t ngx_http_middleware_decorate(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
+
+/* ngx_http_middleware_status.c */
+ngx_int_t ngx_http_middleware_init_zone(ngx_conf_t *cf);
+void ngx_http_middleware_attach_zone(ngx_cycle_t *cycle);
+char *ngx_http_middleware_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_middleware_filter.c */
 ngx_int_t ngx_http_middleware_filter_init(ngx_conf_t *cf);

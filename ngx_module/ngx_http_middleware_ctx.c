@@ -23,9 +23,6 @@ static void ngx_http_middleware_timeout_handler(ngx_event_t *ev);
 static void *ngx_http_middleware_palloc(void *pool, size_t size);
 
 
-ngx_http_middleware_stats_t  ngx_http_middleware_stats;
-
-
 ngx_http_middleware_ctx_t *
 ngx_http_middleware_create_ctx(ngx_http_request_t *r)
 {
@@ -76,7 +73,7 @@ ngx_http_middleware_create_ctx(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_middleware_module);
 
-    ngx_http_middleware_stats.runs++;
+    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_RUNS, 1);
 
     return ctx;
 }
@@ -191,23 +188,23 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     switch (d->kind) {
 
     case MW_DECISION_NEXT:
-        ngx_http_middleware_stats.next++;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_NEXT, 1);
         break;
 
     case MW_DECISION_REWRITE:
-        ngx_http_middleware_stats.rewrite++;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_REWRITE, 1);
         break;
 
     case MW_DECISION_REDIRECT:
-        ngx_http_middleware_stats.redirect++;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_REDIRECT, 1);
         break;
 
     case MW_DECISION_RESPONSE:
-        ngx_http_middleware_stats.response++;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_RESPONSE, 1);
         break;
 
     default: /* MW_DECISION_ERROR */
-        ngx_http_middleware_stats.errors++;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_EXCEPTION, 1);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "middleware failed: \"%*s\"%s",
                       d->error.len, d->error.data,
@@ -230,7 +227,9 @@ ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx, ngx_uint_t status)
     ctx->status = status;
     ctx->elapsed = ngx_current_msec - ctx->start;
 
-    ngx_http_middleware_stats.errors++;
+    if (status != NGX_HTTP_GATEWAY_TIME_OUT) {
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_INVALID, 1);
+    }
 
     ngx_http_middleware_wake(ctx);
 }
@@ -287,9 +286,10 @@ ngx_http_middleware_cleanup(void *data)
     }
 
     if (ctx->state == NGX_HTTP_MIDDLEWARE_RUNNING) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
-                       "http middleware: client request ended before "
-                       "the decision");
+        ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                      "middleware: client request ended before the "
+                      "decision, the middleware goes on detached");
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_ABORTED, 1);
     }
 
     ctx->request = NULL;
@@ -337,7 +337,7 @@ ngx_http_middleware_timeout_handler(ngx_event_t *ev)
                   ngx_current_msec - ctx->start);
 
     ctx->timed_out = 1;
-    ngx_http_middleware_stats.timeouts++;
+    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TIMEOUT, 1);
 
     ngx_http_middleware_fail(ctx, NGX_HTTP_GATEWAY_TIME_OUT);
 }

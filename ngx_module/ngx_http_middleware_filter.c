@@ -195,6 +195,8 @@ ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake)
     ctx = fake->ctx;
 
     if (ctx) {
+        ctx->tasks = fake->tasks;
+
         if (fake->status != NGX_HTTP_OK || !fake->overflow) {
             ngx_http_middleware_deliver(ctx, fake->payload, fake->size,
                                         fake->status);

@@ -89,6 +89,13 @@ static ngx_command_t  ngx_http_middleware_commands[] = {
       offsetof(ngx_http_middleware_loc_conf_t, background_timeout),
       NULL },
 
+    { ngx_string("middleware_status"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_middleware_status,
+      0,
+      0,
+      NULL },
+
     { ngx_string("middleware_background_max"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -148,6 +155,12 @@ ngx_http_middleware_postconfiguration(ngx_conf_t *cf)
     ngx_http_middleware_main_conf_t  *mmcf;
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_middleware_module);
+
+    if (mmcf->uses.nelts || mmcf->status) {
+        if (ngx_http_middleware_init_zone(cf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 
     if (mmcf->uses.nelts == 0) {
         return NGX_OK;
@@ -435,7 +448,13 @@ ngx_http_middleware_init_process(ngx_cycle_t *cycle)
     mmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_middleware_module);
 
-    if (mmcf == NULL || mmcf->uses.nelts == 0) {
+    if (mmcf == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_middleware_attach_zone(cycle);
+
+    if (mmcf->uses.nelts == 0) {
         return NGX_OK;
     }
 

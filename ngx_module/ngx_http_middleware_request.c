@@ -38,6 +38,8 @@ static u_char *ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf,
 static void ngx_http_middleware_fake_handler(ngx_event_t *ev);
 static void ngx_http_middleware_fake_cleanup(void *data);
 static void ngx_http_middleware_background_timeout(ngx_event_t *ev);
+static void ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
+    const char *reason);
 
 
 static ngx_fd_t     ngx_http_middleware_devnull = NGX_INVALID_FILE;
@@ -95,14 +97,45 @@ ngx_http_middleware_init_worker(ngx_cycle_t *cycle)
 void
 ngx_http_middleware_exit_worker(ngx_cycle_t *cycle)
 {
+    ngx_queue_t                 *q;
+    ngx_uint_t                   tasks, n;
+    ngx_http_middleware_fake_t  *fake;
+
     if (ngx_http_middleware_devnull == NGX_INVALID_FILE) {
         return;
     }
 
+    /* a fast shutdown (nginx -s stop) or the end of a graceful one */
+
     if (ngx_http_middleware_queued) {
+        tasks = 0;
+
+        for (q = ngx_queue_head(&ngx_http_middleware_queue);
+             q != ngx_queue_sentinel(&ngx_http_middleware_queue);
+             q = ngx_queue_next(q))
+        {
+            fake = ngx_queue_data(q, ngx_http_middleware_fake_t, queue);
+
+            n = fake->fulfilled + fake->rejected;
+
+            if (fake->tasks > n) {
+                tasks += fake->tasks - n;
+            }
+
+            if (fake->counted) {
+                ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT,
+                                          -1);
+                ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_CANCELLED,
+                                          1);
+            }
+        }
+
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "middleware: %ui background task(s) cancelled by "
-                      "worker exit", ngx_http_middleware_queued);
+                      "middleware: worker exit cancels %ui detached "
+                      "request(s) with %ui pending waitUntil task(s)",
+                      ngx_http_middleware_queued, tasks);
+
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED, tasks);
     }
 
     (void) ngx_close_file(ngx_http_middleware_devnull);
@@ -553,19 +586,21 @@ ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
 static void
 ngx_http_middleware_fake_handler(ngx_event_t *ev)
 {
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_middleware_fake_t  *fake;
 
     c = ev->data;
     r = c->data;
 
     if (c->close) {
-        ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                      "middleware work cancelled by worker shutdown");
-        ngx_http_middleware_stats.background_cancelled++;
-        ngx_http_finalize_request(r, NGX_ERROR);
+        fake = (ngx_http_middleware_fake_t *) r->http_connection;
 
-    } else if (ev->write) {
+        ngx_http_middleware_cancel(fake, "cancelled by worker shutdown");
+        return;
+    }
+
+    if (ev->write) {
         r->write_event_handler(r);
 
     } else {
@@ -577,14 +612,15 @@ ngx_http_middleware_fake_handler(ngx_event_t *ev)
 
 
 /*
- * F decided: whatever it still does is background work bounded by
- * middleware_background_timeout
+ * F decided: whatever it still does is background work, bounded by
+ * middleware_background_timeout and, per worker, middleware_background_max
  */
 
 void
 ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
 {
-    ngx_http_middleware_loc_conf_t  *mlcf;
+    ngx_http_middleware_loc_conf_t   *mlcf;
+    ngx_http_middleware_main_conf_t  *mmcf;
 
     if (fake->background) {
         return;
@@ -594,10 +630,43 @@ ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
 
     mlcf = ngx_http_get_module_loc_conf(fake->request,
                                         ngx_http_middleware_module);
+    mmcf = ngx_http_get_module_main_conf(fake->request,
+                                         ngx_http_middleware_module);
+
+    if (fake->tasks && ngx_http_middleware_queued >= mmcf->background_max) {
+        /*
+         * shed after the decision: the client's response is not affected;
+         * F is finalized from a timer, never from inside its njs call
+         */
+
+        ngx_log_error(NGX_LOG_WARN, fake->request->connection->log, 0,
+                      "middleware: background queue full "
+                      "(middleware_background_max %ui), %ui waitUntil "
+                      "task(s) of request \"%V\" shed",
+                      mmcf->background_max, fake->tasks, &fake->request_id);
+
+        fake->shed = 1;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_SHED, 1);
+
+        fake->timer.cancelable = 1;
+        ngx_add_timer(&fake->timer, 0);
+        return;
+    }
 
     ngx_queue_insert_tail(&ngx_http_middleware_queue, &fake->queue);
     ngx_http_middleware_queued++;
-    ngx_http_middleware_stats.background_running++;
+    fake->queued = 1;
+
+    if (fake->tasks) {
+        fake->counted = 1;
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_STARTED, 1);
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT, 1);
+    }
+
+    /*
+     * not cancelable: on a graceful shutdown or reload the worker waits
+     * for the background work, up to this time limit
+     */
 
     ngx_add_timer(&fake->timer, mlcf->background_timeout);
 }
@@ -606,19 +675,46 @@ ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
 static void
 ngx_http_middleware_background_timeout(ngx_event_t *ev)
 {
-    ngx_connection_t            *c;
-    ngx_http_request_t          *r;
     ngx_http_middleware_fake_t  *fake;
 
     fake = ev->data;
+
+    if (fake->shed) {
+        ngx_http_middleware_cancel(fake, NULL);
+        return;
+    }
+
+    ngx_http_middleware_cancel(fake, "cancelled by "
+                               "middleware_background_timeout");
+}
+
+
+/* ends F with its pending work (njs logs "pending events") */
+
+static void
+ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
+    const char *reason)
+{
+    ngx_uint_t           pending;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
     r = fake->request;
     c = r->connection;
 
-    ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                  "middleware background work cancelled after %M ms",
-                  ngx_current_msec - c->start_time);
+    if (reason) {
+        pending = fake->tasks > fake->fulfilled + fake->rejected
+                  ? fake->tasks - fake->fulfilled - fake->rejected : 0;
 
-    ngx_http_middleware_stats.background_cancelled++;
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "middleware: %ui pending waitUntil task(s) of request "
+                      "\"%V\" %s after %M ms", pending, &fake->request_id,
+                      reason, ngx_current_msec - c->start_time);
+    }
+
+    if (!fake->shed) {
+        fake->cancelled = 1;
+    }
 
     ngx_http_finalize_request(r, NGX_ERROR);
     ngx_http_run_posted_requests(c);
@@ -630,17 +726,48 @@ ngx_http_middleware_fake_cleanup(void *data)
 {
     ngx_http_middleware_fake_t *fake = data;
 
+    ngx_uint_t                  total, settled;
     ngx_http_middleware_ctx_t  *ctx;
 
     if (fake->timer.timer_set) {
         ngx_del_timer(&fake->timer);
     }
 
-    if (fake->background) {
+    if (fake->queued) {
         ngx_queue_remove(&fake->queue);
         ngx_http_middleware_queued--;
-        ngx_http_middleware_stats.background_running--;
-        ngx_http_middleware_stats.background_completed++;
+    }
+
+    total = fake->tasks;
+    settled = fake->fulfilled + fake->rejected;
+
+    if (total < settled) {
+        total = settled;
+    }
+
+    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS, total);
+    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED,
+                              fake->fulfilled);
+    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_REJECTED,
+                              fake->rejected);
+
+    if (fake->cancelled || fake->shed) {
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED,
+                                  total - settled);
+    }
+
+    if (fake->counted) {
+        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT, -1);
+
+        if (fake->cancelled) {
+            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_CANCELLED, 1);
+
+        } else if (fake->rejected) {
+            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_FAILED, 1);
+
+        } else {
+            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_COMPLETED, 1);
+        }
     }
 
     ctx = fake->ctx;

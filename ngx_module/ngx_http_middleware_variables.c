@@ -30,8 +30,8 @@ static ngx_int_t ngx_http_middleware_action_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_time_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_middleware_report_number(u_char *p, u_char *last,
-    const char *name, size_t len, ngx_uint_t *value);
+static ngx_int_t ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_middleware_vars[] = {
@@ -51,6 +51,10 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
 
     { ngx_string("middleware_action"), NULL,
       ngx_http_middleware_action_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_tasks"), NULL,
+      ngx_http_middleware_tasks_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_time"), NULL,
@@ -170,14 +174,15 @@ ngx_http_middleware_report_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, 2 * NGX_INT_T_LEN + sizeof("fulfilled= rejected="));
+    p = ngx_pnalloc(r->pool, 3 * NGX_INT_T_LEN
+                             + sizeof("tasks= fulfilled= rejected="));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     v->data = p;
-    v->len = ngx_sprintf(p, "fulfilled=%ui rejected=%ui", fake->fulfilled,
-                         fake->rejected)
+    v->len = ngx_sprintf(p, "tasks=%ui fulfilled=%ui rejected=%ui",
+                         fake->tasks, fake->fulfilled, fake->rejected)
              - p;
     v->valid = 1;
     v->no_cacheable = 1;
@@ -188,14 +193,17 @@ ngx_http_middleware_report_variable(ngx_http_request_t *r,
 
 
 /*
- * the runtime's last word on F: "fulfilled=N rejected=M", the outcome of
- * its waitUntil tasks
+ * the runtime reports its waitUntil tasks on F, as space separated
+ * key=number pairs: "tasks=N" when it sends the decision, and
+ * "tasks=N fulfilled=F rejected=R" when all of them have settled
  */
 
 static void
 ngx_http_middleware_set_report_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    u_char                      *p, *last, *key, *eq, *end;
+    ngx_int_t                    n;
     ngx_http_middleware_fake_t  *fake;
 
     fake = ngx_http_middleware_fake(r);
@@ -204,51 +212,89 @@ ngx_http_middleware_set_report_variable(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_middleware_report_number(v->data, v->data + v->len,
-                                          "fulfilled=", 10, &fake->fulfilled)
-           != NGX_OK
-        || ngx_http_middleware_report_number(v->data, v->data + v->len,
-                                             "rejected=", 9, &fake->rejected)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "middleware: invalid report \"%*s\"",
-                      (size_t) ngx_min(v->len, 64), v->data);
-        return;
+    p = v->data;
+    last = v->data + v->len;
+
+    while (p < last) {
+
+        while (p < last && *p == ' ') {
+            p++;
+        }
+
+        key = p;
+
+        while (p < last && *p != ' ') {
+            p++;
+        }
+
+        end = p;
+
+        if (key == end) {
+            break;
+        }
+
+        eq = ngx_strlchr(key, end, '=');
+
+        n = eq ? ngx_atoi(eq + 1, end - eq - 1) : NGX_ERROR;
+
+        if (n == NGX_ERROR) {
+            goto invalid;
+        }
+
+        if (eq - key == 5 && ngx_strncmp(key, "tasks", 5) == 0) {
+            fake->tasks = n;
+
+        } else if (eq - key == 9 && ngx_strncmp(key, "fulfilled", 9) == 0) {
+            fake->fulfilled = n;
+            fake->reported = 1;
+
+        } else if (eq - key == 8 && ngx_strncmp(key, "rejected", 8) == 0) {
+            fake->rejected = n;
+            fake->reported = 1;
+        }
     }
 
-    fake->reported = 1;
+    return;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "middleware: invalid report \"%*s\"",
+                  (size_t) ngx_min(v->len, 64), v->data);
 }
 
 
+/*
+ * the number of waitUntil tasks the middleware had registered when it
+ * decided
+ */
+
 static ngx_int_t
-ngx_http_middleware_report_number(u_char *p, u_char *last, const char *name,
-    size_t len, ngx_uint_t *value)
+ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char     *s;
-    ngx_int_t   n;
+    u_char                     *p;
+    ngx_http_middleware_ctx_t  *ctx;
 
-    for ( /* void */ ; p + len <= last; p++) {
-        if (ngx_strncmp(p, name, len) != 0) {
-            continue;
-        }
+    ctx = ngx_http_middleware_fake(r) ? NULL : ngx_http_middleware_get_ctx(r);
 
-        p += len;
-
-        for (s = p; s < last && *s >= '0' && *s <= '9'; s++) {
-            /* void */
-        }
-
-        n = ngx_atoi(p, s - p);
-        if (n == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        *value = n;
+    if (ctx == NULL || ctx->state == NGX_HTTP_MIDDLEWARE_RUNNING) {
+        v->not_found = 1;
         return NGX_OK;
     }
 
-    return NGX_ERROR;
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+    v->len = ngx_sprintf(p, "%ui", ctx->tasks) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
 }
 
 
