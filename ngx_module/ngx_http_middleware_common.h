@@ -19,6 +19,9 @@
 #define NGX_HTTP_MIDDLEWARE_ON_ERROR_PASS  1
 
 
+typedef struct ngx_http_middleware_matcher_s  ngx_http_middleware_matcher_t;
+
+
 typedef struct {
     ngx_str_t                       name;          /* "@middleware" */
     ngx_http_core_loc_conf_t       *location;      /* resolved; NULL: off */
@@ -26,6 +29,12 @@ typedef struct {
     ngx_uint_t                      on_error;
     size_t                          max_size;
     ngx_msec_t                      background_timeout;
+
+    /*
+     * in the conf of the named location: the runtime's config.matcher,
+     * compiled at run time in each worker (ngx_http_middleware_matcher.c)
+     */
+    ngx_http_middleware_matcher_t  *matcher;
 } ngx_http_middleware_loc_conf_t;
 
 
@@ -96,6 +105,7 @@ typedef struct {
     unsigned                        decorate:1;    /* headers still to add */
     unsigned                        timed_out:1;
     unsigned                        failed:1;      /* no valid decision */
+    unsigned                        matched:1;     /* matcher checked */
 
     ngx_uint_t                      tasks;         /* at the decision */
 } ngx_http_middleware_ctx_t;
@@ -125,6 +135,7 @@ struct ngx_http_middleware_fake_s {
     ngx_uint_t                      rejected;      /* tasks and outcomes */
 
     unsigned                        https:1;       /* R's scheme */
+    unsigned                        matched:1;     /* by the module */
     unsigned                        reported:1;    /* outcomes known */
     unsigned                        cancelled:1;
     unsigned                        shed:1;
@@ -143,6 +154,7 @@ struct ngx_http_middleware_fake_s {
 
 typedef enum {
     NGX_HTTP_MIDDLEWARE_RUNS = 0,
+    NGX_HTTP_MIDDLEWARE_SKIPPED,          /* config.matcher did not match */
     NGX_HTTP_MIDDLEWARE_NEXT,             /* decisions, by kind */
     NGX_HTTP_MIDDLEWARE_REWRITE,
     NGX_HTTP_MIDDLEWARE_REDIRECT,
@@ -204,6 +216,14 @@ ngx_int_t ngx_http_middleware_apply(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
 ngx_int_t ngx_http_middleware_decorate(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
+
+/* ngx_http_middleware_matcher.c */
+#if (NGX_PCRE)
+void ngx_http_middleware_matcher_report(ngx_http_request_t *r, u_char *data,
+    size_t len);
+ngx_int_t ngx_http_middleware_matcher_match(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *nlcf);
+#endif
 
 /* ngx_http_middleware_status.c */
 ngx_int_t ngx_http_middleware_init_zone(ngx_conf_t *cf);

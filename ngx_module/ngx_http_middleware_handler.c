@@ -28,6 +28,10 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
 {
     ngx_http_middleware_ctx_t       *ctx;
     ngx_http_middleware_loc_conf_t  *mlcf;
+#if (NGX_PCRE)
+    ngx_int_t                        matched;
+    ngx_http_middleware_loc_conf_t  *nlcf;
+#endif
 
     if (r != r->main || ngx_http_middleware_fake(r)) {
         return NGX_DECLINED;
@@ -42,6 +46,19 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
 
+#if (NGX_PCRE)
+        nlcf = mlcf->location->loc_conf[ngx_http_middleware_module.ctx_index];
+
+        matched = ngx_http_middleware_matcher_match(r, nlcf);
+
+        if (matched == 0) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "http middleware skipped: no matcher rule");
+            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_SKIPPED, 1);
+            return NGX_DECLINED;
+        }
+#endif
+
         if (ngx_http_middleware_strip_internal(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -50,6 +67,10 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
         if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+#if (NGX_PCRE)
+        ctx->matched = (matched == 1);
+#endif
 
         if (ngx_http_middleware_start(r, ctx) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

@@ -273,6 +273,7 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     fake->max_size = mlcf->max_size;
     fake->last = &fake->payload;
     fake->https = ctx->https;
+    fake->matched = ctx->matched;
 
     fake->request_id.len = ctx->request_id_len;
     fake->request_id.data = ngx_pnalloc(pool, ctx->request_id_len + 1);

@@ -42,6 +42,7 @@ typedef struct {
 
 static ngx_http_middleware_metric_t  ngx_http_middleware_metrics[] = {
     { NGX_HTTP_MIDDLEWARE_RUNS, "runs_total", NULL },
+    { NGX_HTTP_MIDDLEWARE_SKIPPED, "skipped_total", NULL },
     { NGX_HTTP_MIDDLEWARE_NEXT, "decisions_total", "action=\"next\"" },
     { NGX_HTTP_MIDDLEWARE_REWRITE, "decisions_total", "action=\"rewrite\"" },
     { NGX_HTTP_MIDDLEWARE_REDIRECT, "decisions_total",

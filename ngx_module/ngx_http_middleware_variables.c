@@ -30,6 +30,12 @@ static ngx_int_t ngx_http_middleware_action_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_time_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_middleware_set_matcher_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_middleware_empty_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_middleware_matched_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -48,6 +54,15 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
       ngx_http_middleware_set_report_variable,
       ngx_http_middleware_report_variable, 0,
       NGX_HTTP_VAR_CHANGEABLE|NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_matcher"),
+      ngx_http_middleware_set_matcher_variable,
+      ngx_http_middleware_empty_variable, 0,
+      NGX_HTTP_VAR_CHANGEABLE|NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_matched"), NULL,
+      ngx_http_middleware_matched_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_action"), NULL,
       ngx_http_middleware_action_variable, 0,
@@ -290,6 +305,54 @@ ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
 
     v->data = p;
     v->len = ngx_sprintf(p, "%ui", ctx->tasks) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* the runtime's compiled config.matcher, see ngx_http_middleware_matcher.c */
+
+static void
+ngx_http_middleware_set_matcher_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+#if (NGX_PCRE)
+    if (ngx_http_middleware_fake(r) && r == r->main) {
+        ngx_http_middleware_matcher_report(r, v->data, v->len);
+    }
+#endif
+}
+
+
+static ngx_int_t
+ngx_http_middleware_empty_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    v->not_found = 1;
+    return NGX_OK;
+}
+
+
+/* "1" on F when the module has already evaluated config.matcher */
+
+static ngx_int_t
+ngx_http_middleware_matched_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_middleware_fake_t  *fake;
+
+    fake = ngx_http_middleware_fake(r);
+
+    if (fake == NULL || !fake->matched) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) "1";
+    v->len = 1;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

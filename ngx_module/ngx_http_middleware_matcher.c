@@ -1,0 +1,564 @@
+
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_middleware_common.h"
+
+
+/*
+ * config.matcher, evaluated by nginx.
+ *
+ * Next.js decides whether middleware runs before it invokes it; here a
+ * request that does not match must not pay for a detached request either.
+ * The runtime stays the one place that knows matcher semantics: it compiles
+ * config.matcher (path-to-regexp, has/missing) into regular expressions and
+ * reports them on the first detached request of each worker by writing
+ * $middleware_matcher (format in docs/PROTOCOL.md, "The matcher report").
+ * The module compiles them with nginx's regex engine, keeps them per named
+ * location for the life of the worker, and from then on only starts the
+ * middleware for requests that match.  Those requests see
+ * $middleware_matched = "1" on F, and the runtime does not check again.
+ */
+
+
+#if (NGX_PCRE)
+
+typedef enum {
+    NGX_HTTP_MIDDLEWARE_COND_HEADER = 0,
+    NGX_HTTP_MIDDLEWARE_COND_COOKIE,
+    NGX_HTTP_MIDDLEWARE_COND_QUERY,
+    NGX_HTTP_MIDDLEWARE_COND_HOST
+} ngx_http_middleware_cond_type_e;
+
+
+typedef struct {
+    ngx_uint_t                      missing;       /* has: 0, missing: 1 */
+    ngx_http_middleware_cond_type_e type;
+    ngx_str_t                       key;           /* lower case: header */
+    ngx_regex_t                    *value;         /* NULL: present */
+} ngx_http_middleware_cond_t;
+
+
+typedef struct {
+    ngx_regex_t                    *path;
+    ngx_array_t                     conds;         /* of ..._cond_t */
+} ngx_http_middleware_rule_t;
+
+
+struct ngx_http_middleware_matcher_s {
+    ngx_uint_t                      all;           /* no config.matcher */
+    ngx_array_t                     rules;         /* of ..._rule_t */
+};
+
+
+static void ngx_http_middleware_matcher_cleanup(void *data);
+static ngx_int_t ngx_http_middleware_matcher_parse(ngx_pool_t *pool,
+    ngx_log_t *log, u_char *p, u_char *last,
+    ngx_http_middleware_matcher_t *m);
+static ngx_int_t ngx_http_middleware_matcher_regex(ngx_pool_t *pool,
+    ngx_log_t *log, ngx_str_t *flags, ngx_str_t *source, ngx_regex_t **re);
+static ngx_int_t ngx_http_middleware_matcher_token(u_char **pp, u_char *last,
+    u_char stop, ngx_pool_t *pool, ngx_str_t *token);
+static ngx_int_t ngx_http_middleware_rule_match(ngx_http_request_t *r,
+    ngx_http_middleware_rule_t *rule, ngx_str_t *raw);
+static ngx_int_t ngx_http_middleware_cond_value(ngx_http_request_t *r,
+    ngx_http_middleware_cond_t *cond, ngx_str_t *value);
+
+
+/* the set handler of $middleware_matcher, on F */
+
+void
+ngx_http_middleware_matcher_report(ngx_http_request_t *r, u_char *data,
+    size_t len)
+{
+    ngx_pool_t                      *pool;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_middleware_loc_conf_t  *nlcf;
+    ngx_http_middleware_matcher_t   *m;
+
+    /* F runs in the named location: its conf holds the worker's cache */
+
+    nlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+    if (nlcf->matcher) {
+        return;
+    }
+
+    /* lives as long as the worker's cycle, compiled once per worker */
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    m = ngx_pcalloc(pool, sizeof(ngx_http_middleware_matcher_t));
+    if (m == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    if (ngx_http_middleware_matcher_parse(pool, r->connection->log, data,
+                                          data + len, m)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "middleware: matcher report not usable, the "
+                      "middleware runs for every request and matches "
+                      "in njs");
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
+    if (cln == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    cln->handler = ngx_http_middleware_matcher_cleanup;
+    cln->data = pool;
+
+    nlcf->matcher = m;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "middleware: config.matcher cached by this worker: %s",
+                  m->all ? "every request" : "compiled rules");
+}
+
+
+static void
+ngx_http_middleware_matcher_cleanup(void *data)
+{
+    ngx_destroy_pool(data);
+}
+
+
+/*
+ * "MATCH1" SP "all" LF                  no config.matcher
+ * "MATCH1" LF *( rule LF )
+ * rule = "path" SP flags SP regex *( TAB cond )
+ * cond = ("has" / "missing") SP type SP key SP flags SP regex
+ *      / ("has" / "missing") SP type SP key
+ * flags = "i" / "-"; type = header / cookie / query / host
+ * every key and regex is escaped: % SP TAB LF as %25 %20 %09 %0A
+ */
+
+static ngx_int_t
+ngx_http_middleware_matcher_parse(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *p, u_char *last, ngx_http_middleware_matcher_t *m)
+{
+    ngx_str_t                    word, flags, source, key;
+    ngx_http_middleware_rule_t  *rule;
+    ngx_http_middleware_cond_t  *cond;
+
+    if (last - p >= 11 && ngx_strncmp(p, "MATCH1 all\n", 11) == 0) {
+        m->all = 1;
+        return NGX_OK;
+    }
+
+    if (last - p < 7 || ngx_strncmp(p, "MATCH1\n", 7) != 0) {
+        return NGX_ERROR;
+    }
+
+    p += 7;
+
+    if (ngx_array_init(&m->rules, pool, 4,
+                       sizeof(ngx_http_middleware_rule_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    while (p < last) {
+
+        rule = ngx_array_push(&m->rules);
+        if (rule == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_array_init(&rule->conds, pool, 1,
+                           sizeof(ngx_http_middleware_cond_t))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_middleware_matcher_token(&p, last, ' ', pool, &word)
+            != NGX_OK
+            || word.len != 4 || ngx_strncmp(word.data, "path", 4) != 0
+            || ngx_http_middleware_matcher_token(&p, last, ' ', pool, &flags)
+               != NGX_OK
+            || ngx_http_middleware_matcher_token(&p, last, '\t', pool,
+                                                 &source)
+               != NGX_OK
+            || ngx_http_middleware_matcher_regex(pool, log, &flags, &source,
+                                                 &rule->path)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        while (p < last && p[-1] == '\t') {
+
+            cond = ngx_array_push(&rule->conds);
+            if (cond == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(cond, sizeof(ngx_http_middleware_cond_t));
+
+            if (ngx_http_middleware_matcher_token(&p, last, ' ', pool, &word)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (word.len == 3 && ngx_strncmp(word.data, "has", 3) == 0) {
+                cond->missing = 0;
+
+            } else if (word.len == 7
+                       && ngx_strncmp(word.data, "missing", 7) == 0)
+            {
+                cond->missing = 1;
+
+            } else {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_middleware_matcher_token(&p, last, ' ', pool, &word)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (word.len == 6 && ngx_strncmp(word.data, "header", 6) == 0) {
+                cond->type = NGX_HTTP_MIDDLEWARE_COND_HEADER;
+
+            } else if (word.len == 6
+                       && ngx_strncmp(word.data, "cookie", 6) == 0)
+            {
+                cond->type = NGX_HTTP_MIDDLEWARE_COND_COOKIE;
+
+            } else if (word.len == 5
+                       && ngx_strncmp(word.data, "query", 5) == 0)
+            {
+                cond->type = NGX_HTTP_MIDDLEWARE_COND_QUERY;
+
+            } else if (word.len == 4
+                       && ngx_strncmp(word.data, "host", 4) == 0)
+            {
+                cond->type = NGX_HTTP_MIDDLEWARE_COND_HOST;
+
+            } else {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_middleware_matcher_token(&p, last, ' ', pool, &key)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (cond->type == NGX_HTTP_MIDDLEWARE_COND_HEADER) {
+                ngx_strlow(key.data, key.data, key.len);
+            }
+
+            cond->key = key;
+
+            if (p[-1] != ' ') {
+                continue;           /* no value: presence */
+            }
+
+            if (ngx_http_middleware_matcher_token(&p, last, ' ', pool, &flags)
+                != NGX_OK
+                || ngx_http_middleware_matcher_token(&p, last, '\t', pool,
+                                                     &source)
+                   != NGX_OK
+                || ngx_http_middleware_matcher_regex(pool, log, &flags,
+                                                     &source, &cond->value)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * the next token up to stop, or to TAB / LF / end, decoded; *pp is left
+ * after the separator, so (*pp)[-1] tells which one it was
+ */
+
+static ngx_int_t
+ngx_http_middleware_matcher_token(u_char **pp, u_char *last, u_char stop,
+    ngx_pool_t *pool, ngx_str_t *token)
+{
+    u_char  *p, *start, *d, c, h, l;
+
+    start = *pp;
+
+    for (p = start; p < last; p++) {
+        if (*p == stop || *p == '\t' || *p == '\n') {
+            break;
+        }
+    }
+
+    token->data = ngx_pnalloc(pool, (p - start) + 1);
+    if (token->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    d = token->data;
+
+    for (*pp = start; *pp < p; (*pp)++) {
+        c = **pp;
+
+        if (c == '%') {
+            if (p - *pp < 3) {
+                return NGX_ERROR;
+            }
+
+            h = ngx_tolower((*pp)[1]);
+            l = ngx_tolower((*pp)[2]);
+
+            h = (h >= 'a') ? h - 'a' + 10 : h - '0';
+            l = (l >= 'a') ? l - 'a' + 10 : l - '0';
+
+            if (h > 15 || l > 15) {
+                return NGX_ERROR;
+            }
+
+            c = (u_char) (h << 4 | l);
+            *pp += 2;
+        }
+
+        *d++ = c;
+    }
+
+    *d = '\0';
+    token->len = d - token->data;
+
+    if (p == last) {
+        /* a report always ends with LF */
+        return NGX_ERROR;
+    }
+
+    *pp = p + 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_middleware_matcher_regex(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *flags, ngx_str_t *source, ngx_regex_t **re)
+{
+    u_char               errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_regex_compile_t  rc;
+
+    ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+    rc.pattern = *source;
+    rc.pool = pool;
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+    rc.err.data = errstr;
+
+    if (flags->len == 1 && flags->data[0] == 'i') {
+        rc.options = NGX_REGEX_CASELESS;
+    }
+
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "middleware: matcher regex \"%V\": %V",
+                      source, &rc.err);
+        return NGX_ERROR;
+    }
+
+    *re = rc.regex;
+
+    return NGX_OK;
+}
+
+
+/*
+ * 1: run the middleware for r, 0: skip it, NGX_DECLINED: nothing cached
+ * yet (run it, the runtime matches and reports)
+ */
+
+ngx_int_t
+ngx_http_middleware_matcher_match(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *nlcf)
+{
+    u_char                         *q;
+    ngx_str_t                       raw;
+    ngx_uint_t                      i;
+    ngx_http_middleware_rule_t     *rule;
+    ngx_http_middleware_matcher_t  *m;
+
+    m = nlcf->matcher;
+
+    if (m == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (m->all) {
+        return 1;
+    }
+
+    /* the path as the runtime sees it: the request target up to "?" */
+
+    raw = r->unparsed_uri;
+    q = ngx_strlchr(raw.data, raw.data + raw.len, '?');
+
+    if (q) {
+        raw.len = q - raw.data;
+    }
+
+    rule = m->rules.elts;
+
+    for (i = 0; i < m->rules.nelts; i++) {
+        if (ngx_http_middleware_rule_match(r, &rule[i], &raw)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The path matches if the raw request path or nginx's normalized URI does:
+ * the second closes "/%64ashboard" and "/a/../dashboard" around a matcher
+ * for "/dashboard", which nginx's locations and the upstream would treat as
+ * "/dashboard".
+ */
+
+static ngx_int_t
+ngx_http_middleware_rule_match(ngx_http_request_t *r,
+    ngx_http_middleware_rule_t *rule, ngx_str_t *raw)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    value;
+    ngx_uint_t                   i, found;
+    ngx_http_middleware_cond_t  *cond;
+
+    if (ngx_regex_exec(rule->path, raw, NULL, 0) < 0
+        && ngx_regex_exec(rule->path, &r->uri, NULL, 0) < 0)
+    {
+        return 0;
+    }
+
+    cond = rule->conds.elts;
+
+    for (i = 0; i < rule->conds.nelts; i++) {
+
+        rc = ngx_http_middleware_cond_value(r, &cond[i], &value);
+
+        if (rc == NGX_ERROR) {
+            return 1;               /* when in doubt, run the middleware */
+        }
+
+        found = (rc == NGX_OK);
+
+        if (found && cond[i].value) {
+            found = ngx_regex_exec(cond[i].value, &value, NULL, 0) >= 0;
+        }
+
+        if (found == cond[i].missing) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_middleware_cond_value(ngx_http_request_t *r,
+    ngx_http_middleware_cond_t *cond, ngx_str_t *value)
+{
+    u_char           *p, *last;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    switch (cond->type) {
+
+    case NGX_HTTP_MIDDLEWARE_COND_HEADER:
+
+        for (part = &r->headers_in.headers.part; part; part = part->next) {
+            h = part->elts;
+
+            for (i = 0; i < part->nelts; i++) {
+                if (h[i].hash
+                    && h[i].key.len == cond->key.len
+                    && ngx_strncasecmp(h[i].key.data, cond->key.data,
+                                       cond->key.len) == 0)
+                {
+                    *value = h[i].value;
+                    return NGX_OK;
+                }
+            }
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_HTTP_MIDDLEWARE_COND_COOKIE:
+
+#if defined(nginx_version) && nginx_version >= 1023000
+        if (r->headers_in.cookie == NULL) {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_parse_multi_header_lines(r, r->headers_in.cookie,
+                                                 &cond->key, value)
+               ? NGX_OK : NGX_DECLINED;
+#else
+        return ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+                                                 &cond->key, value)
+               == NGX_DECLINED ? NGX_DECLINED : NGX_OK;
+#endif
+
+    case NGX_HTTP_MIDDLEWARE_COND_QUERY:
+
+        if (ngx_http_arg(r, cond->key.data, cond->key.len, value) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        /* values are compared decoded, as Next.js does */
+
+        p = ngx_pnalloc(r->pool, value->len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        last = p;
+        ngx_unescape_uri(&last, &value->data, value->len, NGX_UNESCAPE_URI);
+
+        for (value->data = p; p < last; p++) {
+            if (*p == '+') {
+                *p = ' ';
+            }
+        }
+
+        value->len = last - value->data;
+
+        return NGX_OK;
+
+    default: /* NGX_HTTP_MIDDLEWARE_COND_HOST */
+
+        *value = r->headers_in.server;
+        return value->len ? NGX_OK : NGX_DECLINED;
+    }
+}
+
+#endif
