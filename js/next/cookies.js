@@ -1,0 +1,507 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * RequestCookies and ResponseCookies as in @edge-runtime/cookies 6.x,
+ * which Next.js bundles (next/dist/compiled/@edge-runtime/cookies):
+ * same parsing, same serialization and attribute order, same quirks
+ * (a piece without "=" is the cookie "true"; duplicate names: the last
+ * wins; a malformed %-escape drops that pair; sameSite written verbatim).
+ *
+ * Both keep an ordered list of names instead of a Map (njs 0.7.9 has no
+ * Map): re-setting a name keeps its position, new names are appended.
+ */
+
+
+/* --- a tiny ordered map ------------------------------------------------- */
+
+function Bag() {
+    this.keys = [];
+    this.map = {};
+}
+
+Bag.prototype.has = function (k) {
+    return Object.prototype.hasOwnProperty.call(this.map, '$' + k);
+};
+
+Bag.prototype.get = function (k) {
+    return this.has(k) ? this.map['$' + k] : undefined;
+};
+
+Bag.prototype.set = function (k, v) {
+    if (!this.has(k)) {
+        this.keys.push(k);
+    }
+
+    this.map['$' + k] = v;
+};
+
+Bag.prototype['delete'] = function (k) {
+    var i;
+
+    if (!this.has(k)) {
+        return false;
+    }
+
+    delete this.map['$' + k];
+    i = this.keys.indexOf(k);
+    this.keys.splice(i, 1);
+
+    return true;
+};
+
+Bag.prototype.values = function () {
+    var self = this;
+
+    return this.keys.map(function (k) { return self.map['$' + k]; });
+};
+
+
+/* --- parse / serialize -------------------------------------------------- */
+
+/* "Cookie" header value -> Bag of name -> value, as parseCookie() */
+
+function parseCookie(header) {
+    var i, pair, at, pairs, bag, value;
+
+    bag = new Bag();
+    pairs = String(header).split(/; */);
+
+    for (i = 0; i < pairs.length; i++) {
+        pair = pairs[i];
+
+        if (!pair) {
+            continue;
+        }
+
+        at = pair.indexOf('=');
+
+        if (at === -1) {
+            bag.set(pair, 'true');
+            continue;
+        }
+
+        try {
+            value = decodeURIComponent(pair.slice(at + 1));
+
+        } catch (e) {
+            continue;            /* ignore invalid encoded values */
+        }
+
+        bag.set(pair.slice(0, at), value);
+    }
+
+    return bag;
+}
+
+
+function toDate(v) {
+    return (typeof v === 'number') ? new Date(v) : v;
+}
+
+
+/* a cookie object -> "name=value; Path=...", as stringifyCookie() */
+
+function stringifyCookie(c) {
+    var attrs, value, s;
+
+    attrs = [];
+
+    if (c.path) {
+        attrs.push('Path=' + c.path);
+    }
+
+    if (c.expires || c.expires === 0) {
+        attrs.push('Expires=' + toDate(c.expires).toUTCString());
+    }
+
+    if (typeof c.maxAge === 'number') {
+        attrs.push('Max-Age=' + c.maxAge);
+    }
+
+    if (c.domain) {
+        attrs.push('Domain=' + c.domain);
+    }
+
+    if (c.secure) {
+        attrs.push('Secure');
+    }
+
+    if (c.httpOnly) {
+        attrs.push('HttpOnly');
+    }
+
+    if (c.sameSite) {
+        attrs.push('SameSite=' + c.sameSite);
+    }
+
+    if (c.partitioned) {
+        attrs.push('Partitioned');
+    }
+
+    if (c.priority) {
+        attrs.push('Priority=' + c.priority);
+    }
+
+    value = (c.value === undefined || c.value === null) ? '' : c.value;
+    s = c.name + '=' + encodeURIComponent(value);
+
+    return attrs.length ? s + '; ' + attrs.join('; ') : s;
+}
+
+
+var SAME_SITE = ['strict', 'lax', 'none'];
+var PRIORITY = ['low', 'medium', 'high'];
+
+
+/* a "Set-Cookie" value -> cookie object, as parseSetCookie() */
+
+function parseSetCookie(setCookie) {
+    var bag, name, value, attrs, i, k, c, out, key;
+
+    if (!setCookie) {
+        return undefined;
+    }
+
+    bag = parseCookie(setCookie);
+
+    if (!bag.keys.length) {
+        return undefined;
+    }
+
+    name = bag.keys[0];
+    value = bag.get(name);
+    attrs = {};
+
+    for (i = 1; i < bag.keys.length; i++) {
+        attrs[bag.keys[i].toLowerCase()] = bag.get(bag.keys[i]);
+    }
+
+    c = { name: name };
+
+    try {
+        c.value = decodeURIComponent(value);
+
+    } catch (e) {
+        c.value = value;
+    }
+
+    c.domain = attrs.domain;
+
+    if (attrs.expires) {
+        c.expires = new Date(attrs.expires);
+    }
+
+    if (attrs.httponly) {
+        c.httpOnly = true;
+    }
+
+    if (typeof attrs['max-age'] === 'string') {
+        c.maxAge = Number(attrs['max-age']);
+    }
+
+    c.path = attrs.path;
+
+    if (attrs.samesite) {
+        k = attrs.samesite.toLowerCase();
+        c.sameSite = SAME_SITE.indexOf(k) !== -1 ? k : undefined;
+    }
+
+    if (attrs.secure) {
+        c.secure = true;
+    }
+
+    if (attrs.priority) {
+        k = attrs.priority.toLowerCase();
+        c.priority = PRIORITY.indexOf(k) !== -1 ? k : undefined;
+    }
+
+    if (attrs.partitioned) {
+        c.partitioned = true;
+    }
+
+    /* compact(): drop falsy members */
+
+    out = {};
+
+    for (key in c) {
+        if (c.hasOwnProperty(key) && c[key]) {
+            out[key] = c[key];
+        }
+    }
+
+    if (out.name === undefined) {
+        out.name = name;
+    }
+
+    if (out.value === undefined) {
+        out.value = '';
+    }
+
+    return out;
+}
+
+
+/* --- RequestCookies ----------------------------------------------------- */
+
+function RequestCookies(requestHeaders) {
+    var header, parsed, i;
+
+    this._headers = requestHeaders;
+    this._parsed = new Bag();
+
+    header = requestHeaders.get('cookie');
+
+    if (header) {
+        parsed = parseCookie(header);
+
+        for (i = 0; i < parsed.keys.length; i++) {
+            this._parsed.set(parsed.keys[i],
+                             { name: parsed.keys[i],
+                               value: parsed.get(parsed.keys[i]) });
+        }
+    }
+}
+
+
+Object.defineProperty(RequestCookies.prototype, 'size', {
+    get: function () { return this._parsed.keys.length; },
+    configurable: true
+});
+
+
+function nameOf(arg) {
+    return (typeof arg === 'string') ? arg : (arg ? arg.name : undefined);
+}
+
+
+RequestCookies.prototype.get = function (arg) {
+    return this._parsed.get(nameOf(arg));
+};
+
+
+RequestCookies.prototype.getAll = function (arg) {
+    var all = this._parsed.values(), name;
+
+    if (arguments.length === 0) {
+        return all;
+    }
+
+    name = nameOf(arg);
+
+    return all.filter(function (c) { return c.name === name; });
+};
+
+
+RequestCookies.prototype.has = function (name) {
+    return this._parsed.has(name);
+};
+
+
+RequestCookies.prototype._write = function () {
+    this._headers.set('cookie', this._parsed.values().map(function (c) {
+        return stringifyCookie(c);
+    }).join('; '));
+};
+
+
+RequestCookies.prototype.set = function (a, b) {
+    var name, value;
+
+    if (arguments.length === 1) {
+        name = a.name;
+        value = a.value;
+
+    } else {
+        name = a;
+        value = b;
+    }
+
+    this._parsed.set(name, { name: name, value: value });
+    this._write();
+
+    return this;
+};
+
+
+RequestCookies.prototype['delete'] = function (names) {
+    var self = this, result;
+
+    if (Array.isArray(names)) {
+        result = names.map(function (n) { return self._parsed['delete'](n); });
+
+    } else {
+        result = this._parsed['delete'](names);
+    }
+
+    this._write();
+
+    return result;
+};
+
+
+RequestCookies.prototype.clear = function () {
+    this['delete'](this._parsed.keys.slice());
+    return this;
+};
+
+
+RequestCookies.prototype.toString = function () {
+    return this._parsed.values().map(function (c) {
+        return c.name + '=' + encodeURIComponent(c.value);
+    }).join('; ');
+};
+
+
+RequestCookies.prototype.forEach = function (callback, thisArg) {
+    var self = this;
+
+    this._parsed.values().forEach(function (c) {
+        callback.call(thisArg, c, c.name, self);
+    });
+};
+
+
+if (typeof Symbol === 'function' && Symbol.iterator) {
+    RequestCookies.prototype[Symbol.iterator] = function () {
+        var items = this._parsed.values().map(function (c) {
+            return [c.name, c];
+        });
+        var i = 0;
+
+        return {
+            next: function () {
+                return (i < items.length) ? { value: items[i++], done: false }
+                                          : { value: undefined, done: true };
+            }
+        };
+    };
+}
+
+
+/* --- ResponseCookies ---------------------------------------------------- */
+
+function ResponseCookies(responseHeaders) {
+    var i, list, parsed;
+
+    this._headers = responseHeaders;
+    this._parsed = new Bag();
+
+    list = responseHeaders.getSetCookie();
+
+    for (i = 0; i < list.length; i++) {
+        parsed = parseSetCookie(list[i]);
+
+        if (parsed) {
+            this._parsed.set(parsed.name, parsed);
+        }
+    }
+}
+
+
+ResponseCookies.prototype.get = function (arg) {
+    return this._parsed.get(nameOf(arg));
+};
+
+
+ResponseCookies.prototype.getAll = function (arg) {
+    var all = this._parsed.values(), name;
+
+    if (arguments.length === 0) {
+        return all;
+    }
+
+    name = nameOf(arg);
+
+    return all.filter(function (c) { return c.name === name; });
+};
+
+
+ResponseCookies.prototype.has = function (name) {
+    return this._parsed.has(name);
+};
+
+
+function normalizeCookie(cookie) {
+    if (typeof cookie.expires === 'number') {
+        cookie.expires = new Date(cookie.expires);
+    }
+
+    if (cookie.maxAge) {
+        cookie.expires = new Date(Date.now() + cookie.maxAge * 1000);
+    }
+
+    if (cookie.path === null || cookie.path === undefined) {
+        cookie.path = '/';
+    }
+
+    return cookie;
+}
+
+
+ResponseCookies.prototype._replace = function () {
+    var self = this;
+
+    this._headers['delete']('set-cookie');
+
+    this._parsed.values().forEach(function (c) {
+        self._headers.append('set-cookie', stringifyCookie(c));
+    });
+};
+
+
+ResponseCookies.prototype.set = function (a, b, options) {
+    var name, value, src, cookie, k;
+
+    if (arguments.length === 1) {
+        name = a.name;
+        value = a.value;
+        src = a;
+
+    } else {
+        name = a;
+        value = b;
+        src = options;
+    }
+
+    cookie = { name: name, value: value };
+
+    if (src) {
+        for (k in src) {
+            if (Object.prototype.hasOwnProperty.call(src, k)) {
+                cookie[k] = src[k];
+            }
+        }
+    }
+
+    cookie.name = name;
+    cookie.value = value;
+
+    this._parsed.set(name, normalizeCookie(cookie));
+    this._replace();
+
+    return this;
+};
+
+
+ResponseCookies.prototype['delete'] = function (arg) {
+    var c = (typeof arg === 'string') ? { name: arg }
+                                      : { name: arg.name, path: arg.path,
+                                          domain: arg.domain };
+
+    return this.set({ name: c.name, path: c.path, domain: c.domain,
+                      value: '', expires: new Date(0) });
+};
+
+
+ResponseCookies.prototype.toString = function () {
+    return this._parsed.values().map(stringifyCookie).join('; ');
+};
+
+
+export default {
+    RequestCookies: RequestCookies,
+    ResponseCookies: ResponseCookies,
+    parseCookie: parseCookie,
+    parseSetCookie: parseSetCookie,
+    stringifyCookie: stringifyCookie
+};

@@ -1,0 +1,410 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * Headers: the WHATWG Fetch Headers class for njs 0.7.9, which has none.
+ *
+ * Names are case-insensitive; get() joins repeated values with ", ";
+ * iteration (forEach, entries, keys, values) is sorted by lower-case name
+ * with values combined, except set-cookie whose values come one by one,
+ * as the spec says.  Internally every appended line is kept in order with
+ * its original spelling, so a request's duplicate headers are forwarded
+ * as separate lines and in the client's order.
+ *
+ * Values are ByteStrings, as in Node.js: char codes 0..255, one per byte.
+ * Invalid names and values throw TypeError at the call that passes them,
+ * as the spec requires.
+ */
+
+
+var TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+var BAD_VALUE = /[\0\r\n]/;
+var NOT_BYTE = /[^\x00-\xff]/;
+var LEADING_WS = /^[\t\n\r ]+/;
+var TRAILING_WS = /[\t\n\r ]+$/;
+
+
+function normalizeValue(value) {
+    return String(value).replace(LEADING_WS, '').replace(TRAILING_WS, '');
+}
+
+
+function checkName(method, name) {
+    name = String(name);
+
+    if (!TOKEN.test(name)) {
+        throw new TypeError('Headers.' + method + ': "' + name
+                            + '" is an invalid header name.');
+    }
+
+    return name;
+}
+
+
+function checkValue(method, name, value) {
+    value = normalizeValue(value);
+
+    if (BAD_VALUE.test(value)) {
+        throw new TypeError('Headers.' + method + ': "' + value
+                            + '" is an invalid header value for "' + name
+                            + '".');
+    }
+
+    if (NOT_BYTE.test(value)) {
+        throw new TypeError('Headers.' + method + ': cannot convert the value'
+                            + ' of "' + name + '" to a ByteString: it has'
+                            + ' characters above U+00FF');
+    }
+
+    return value;
+}
+
+
+function Headers(init) {
+    var i, k, pair, keys;
+
+    if (!(this instanceof Headers)) {
+        throw new TypeError("Failed to construct 'Headers': "
+                            + "Please use the 'new' operator");
+    }
+
+    this._list = [];          /* [{name, lname, value}] in append order */
+    this._guard = null;       /* function called before every change */
+
+    if (init === undefined || init === null) {
+        return;
+    }
+
+    if (init instanceof Headers) {
+        for (i = 0; i < init._list.length; i++) {
+            k = init._list[i];
+            this._list.push({ name: k.name, lname: k.lname, value: k.value });
+        }
+
+        return;
+    }
+
+    if (typeof init !== 'object' && typeof init !== 'function') {
+        throw new TypeError("Failed to construct 'Headers': The provided "
+                            + "value is not of type '(record<ByteString, "
+                            + "ByteString> or sequence<sequence<ByteString>>"
+                            + ")'.");
+    }
+
+    if (Array.isArray(init)) {
+        for (i = 0; i < init.length; i++) {
+            pair = init[i];
+
+            if (pair === null || typeof pair !== 'object'
+                || pair.length !== 2)
+            {
+                throw new TypeError("Failed to construct 'Headers': "
+                                    + 'Invalid value: every header init '
+                                    + 'pair must be [name, value]');
+            }
+
+            this.append(pair[0], pair[1]);
+        }
+
+        return;
+    }
+
+    /* a foreign Headers (e.g. njs >= 0.7.10, QuickJS): copy by forEach */
+
+    if (typeof init.forEach === 'function' && typeof init.get === 'function')
+    {
+        var self = this;
+
+        init.forEach(function (value, name) {
+            self.append(name, value);
+        });
+
+        return;
+    }
+
+    keys = Object.keys(init);
+
+    for (i = 0; i < keys.length; i++) {
+        this.append(keys[i], init[keys[i]]);
+    }
+}
+
+
+Headers.prototype._change = function () {
+    if (this._guard) {
+        this._guard();
+    }
+};
+
+
+/* internal: append without validation (trusted input from nginx) */
+
+Headers.prototype._appendRaw = function (name, value) {
+    this._list.push({ name: name, lname: name.toLowerCase(), value: value });
+};
+
+
+Headers.prototype.append = function (name, value) {
+    name = checkName('append', name);
+    value = checkValue('append', name, value);
+
+    this._change();
+    this._list.push({ name: name, lname: name.toLowerCase(), value: value });
+};
+
+
+Headers.prototype.set = function (name, value) {
+    var i, lname, found, list;
+
+    name = checkName('set', name);
+    value = checkValue('set', name, value);
+    lname = name.toLowerCase();
+
+    this._change();
+
+    list = [];
+    found = false;
+
+    for (i = 0; i < this._list.length; i++) {
+        if (this._list[i].lname !== lname) {
+            list.push(this._list[i]);
+
+        } else if (!found) {
+            found = true;
+            list.push({ name: this._list[i].name, lname: lname,
+                        value: value });
+        }
+    }
+
+    if (!found) {
+        list.push({ name: name, lname: lname, value: value });
+    }
+
+    this._list = list;
+};
+
+
+Headers.prototype['delete'] = function (name) {
+    var i, lname, list;
+
+    name = checkName('delete', name);
+    lname = name.toLowerCase();
+
+    if (!this.has(name)) {
+        return;
+    }
+
+    this._change();
+
+    list = [];
+
+    for (i = 0; i < this._list.length; i++) {
+        if (this._list[i].lname !== lname) {
+            list.push(this._list[i]);
+        }
+    }
+
+    this._list = list;
+};
+
+
+Headers.prototype.get = function (name) {
+    var i, lname, values;
+
+    name = checkName('get', name);
+    lname = name.toLowerCase();
+    values = [];
+
+    for (i = 0; i < this._list.length; i++) {
+        if (this._list[i].lname === lname) {
+            values.push(this._list[i].value);
+        }
+    }
+
+    return values.length ? values.join(', ') : null;
+};
+
+
+Headers.prototype.has = function (name) {
+    var i, lname;
+
+    name = checkName('has', name);
+    lname = name.toLowerCase();
+
+    for (i = 0; i < this._list.length; i++) {
+        if (this._list[i].lname === lname) {
+            return true;
+        }
+    }
+
+    return false;
+};
+
+
+Headers.prototype.getSetCookie = function () {
+    var i, out = [];
+
+    for (i = 0; i < this._list.length; i++) {
+        if (this._list[i].lname === 'set-cookie') {
+            out.push(this._list[i].value);
+        }
+    }
+
+    return out;
+};
+
+
+/* the spec's "sort and combine": [[lname, value]] */
+
+Headers.prototype._sorted = function () {
+    var i, e, names, combined, out;
+
+    names = [];
+    combined = {};
+
+    for (i = 0; i < this._list.length; i++) {
+        e = this._list[i];
+
+        if (e.lname === 'set-cookie') {
+            if (!combined.hasOwnProperty('set-cookie')) {
+                combined['set-cookie'] = null;
+                names.push('set-cookie');
+            }
+
+            continue;
+        }
+
+        if (combined.hasOwnProperty(e.lname)) {
+            combined[e.lname] += ', ' + e.value;
+
+        } else {
+            combined[e.lname] = e.value;
+            names.push(e.lname);
+        }
+    }
+
+    names.sort();
+    out = [];
+
+    for (i = 0; i < names.length; i++) {
+        if (names[i] === 'set-cookie') {
+            this.getSetCookie().forEach(function (v) {
+                out.push(['set-cookie', v]);
+            });
+
+        } else {
+            out.push([names[i], combined[names[i]]]);
+        }
+    }
+
+    return out;
+};
+
+
+Headers.prototype.forEach = function (callback, thisArg) {
+    var i, entries;
+
+    if (typeof callback !== 'function') {
+        throw new TypeError("Headers.forEach: argument 1 is not a function");
+    }
+
+    entries = this._sorted();
+
+    for (i = 0; i < entries.length; i++) {
+        callback.call(thisArg, entries[i][1], entries[i][0], this);
+    }
+};
+
+
+function makeIterator(items) {
+    var i = 0;
+    var it = {
+        next: function () {
+            if (i < items.length) {
+                return { value: items[i++], done: false };
+            }
+
+            return { value: undefined, done: true };
+        }
+    };
+
+    if (typeof Symbol === 'function' && Symbol.iterator) {
+        it[Symbol.iterator] = function () { return it; };
+    }
+
+    return it;
+}
+
+
+Headers.prototype.entries = function () {
+    return makeIterator(this._sorted());
+};
+
+
+Headers.prototype.keys = function () {
+    return makeIterator(this._sorted().map(function (e) { return e[0]; }));
+};
+
+
+Headers.prototype.values = function () {
+    return makeIterator(this._sorted().map(function (e) { return e[1]; }));
+};
+
+
+if (typeof Symbol === 'function' && Symbol.iterator) {
+    Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
+}
+
+
+/* internal: the lines in append order, original case: [[name, value]] */
+
+Headers.prototype._lines = function () {
+    return this._list.map(function (e) { return [e.name, e.value]; });
+};
+
+
+/* internal: distinct lower-case names in first-appearance order */
+
+Headers.prototype._names = function () {
+    var i, seen = {}, out = [];
+
+    for (i = 0; i < this._list.length; i++) {
+        if (!seen.hasOwnProperty(this._list[i].lname)) {
+            seen[this._list[i].lname] = true;
+            out.push(this._list[i].lname);
+        }
+    }
+
+    return out;
+};
+
+
+Headers.prototype.toString = function () {
+    return '[object Headers]';
+};
+
+
+Headers.prototype.toJSON = function () {
+    var out = {};
+
+    this._sorted().forEach(function (e) {
+        out[e[0]] = out.hasOwnProperty(e[0]) ? out[e[0]] + ', ' + e[1]
+                                              : e[1];
+    });
+
+    return out;
+};
+
+
+/* a Headers from anything HeadersInit-like, sharing nothing */
+
+function toHeaders(init) {
+    return new Headers(init);
+}
+
+
+export default {
+    Headers: Headers,
+    toHeaders: toHeaders,
+    makeIterator: makeIterator,
+    TOKEN: TOKEN
+};

@@ -1,0 +1,179 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * The decision protocol, runtime side (docs/PROTOCOL.md, version 1):
+ *
+ *     "MW1 " status LF *( name ":" value LF ) LF body
+ *
+ * names lower case; in names and values % CR LF NUL are escaped as
+ * %25 %0D %0A %00, in names also ":" as %3A.  Header values are
+ * ByteStrings (one char per byte), the body is bytes: a string body is
+ * sent as UTF-8.
+ */
+
+import util from './util.js';
+import headersMod from './headers.js';
+
+
+var Headers = headersMod.Headers;
+
+var NON_ASCII = /[^\x00-\x7f]/;
+
+
+function escapeValue(s) {
+    return String(s).replace(/[%\r\n\0]/g, function (c) {
+        return c === '%' ? '%25' : c === '\r' ? '%0D'
+               : c === '\n' ? '%0A' : '%00';
+    });
+}
+
+
+function escapeName(s) {
+    return escapeValue(String(s).toLowerCase()).replace(/:/g, '%3A');
+}
+
+
+/*
+ * fields of a decision from a Response (ours or a foreign one with
+ * headers.forEach): [[name, value]] in this order: x-middleware-next /
+ * x-middleware-rewrite, the request-header override, the response's own
+ * headers (set-cookie included) in the order they were set
+ */
+
+var OWN = ['x-middleware-override-headers', 'x-middleware-error',
+           'x-middleware-pass-through', 'x-middleware-set-cookie',
+           'content-length'];
+
+
+function responseFields(res) {
+    var lines, first, rest, fields, i, n, override;
+
+    if (res.headers instanceof Headers) {
+        lines = res.headers._lines();
+
+    } else {
+        lines = [];
+        res.headers.forEach(function (v, k) { lines.push([k, v]); });
+    }
+
+    override = res._override || null;
+    first = [];
+    rest = [];
+
+    for (i = 0; i < lines.length; i++) {
+        n = String(lines[i][0]).toLowerCase();
+
+        if (n === 'x-middleware-next' || n === 'x-middleware-rewrite') {
+            first.push([n, lines[i][1]]);
+            continue;
+        }
+
+        if (override !== null
+            && (OWN.indexOf(n) !== -1
+                || n.indexOf('x-middleware-request-') === 0))
+        {
+            continue;
+        }
+
+        if (n === 'x-middleware-error' || n === 'x-middleware-pass-through'
+            || n === 'content-length')
+        {
+            continue;
+        }
+
+        rest.push([n, lines[i][1]]);
+    }
+
+    fields = first;
+
+    if (override !== null) {
+        fields = fields.concat(overrideFields(override));
+    }
+
+    return fields.concat(rest);
+}
+
+
+/* x-middleware-override-headers + one x-middleware-request-* per value */
+
+function overrideFields(h) {
+    var names = h._names(), fields, lines, i;
+
+    fields = [['x-middleware-override-headers', names.join(',')]];
+    lines = h._list;
+
+    for (i = 0; i < lines.length; i++) {
+        fields.push(['x-middleware-request-' + lines[i].lname,
+                     lines[i].value]);
+    }
+
+    return fields;
+}
+
+
+/*
+ * the payload: a string when it is all text (header part ASCII, string
+ * body), else a Uint8Array with exact bytes
+ */
+
+function encode(status, fields, body) {
+    var head, i, bytes, hb, out;
+
+    head = 'MW1 ' + status + '\n';
+
+    for (i = 0; i < fields.length; i++) {
+        head += escapeName(fields[i][0]) + ':' + escapeValue(fields[i][1])
+                + '\n';
+    }
+
+    head += '\n';
+
+    if (body === null || body === undefined) {
+        body = '';
+    }
+
+    if (typeof body === 'string' && !NON_ASCII.test(head)) {
+        return head + body;
+    }
+
+    bytes = (typeof body === 'string') ? util.stringBytes(body)
+                                       : util.toUint8Array(body);
+    hb = util.binaryToBytes(head);
+
+    out = new Uint8Array(hb.length + bytes.length);
+    out.set(hb, 0);
+    out.set(bytes, hb.length);
+
+    return out;
+}
+
+
+function next() {
+    return encode(200, [['x-middleware-next', '1']], '');
+}
+
+
+function error(message, passThrough) {
+    var fields;
+
+    /* a message is Unicode text: send its UTF-8 bytes */
+
+    message = util.bytesToBinary(util.utf8Encode(String(message)));
+    fields = [['x-middleware-error', message]];
+
+    if (passThrough) {
+        fields.push(['x-middleware-pass-through', '1']);
+    }
+
+    return encode(500, fields, '');
+}
+
+
+export default {
+    encode: encode,
+    next: next,
+    error: error,
+    responseFields: responseFields,
+    escapeName: escapeName,
+    escapeValue: escapeValue
+};

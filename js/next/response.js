@@ -1,0 +1,444 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * Response (the Fetch standard's, as far as middleware uses it) and
+ * Next.js's NextResponse (next/dist/server/web/spec-extension/response):
+ * next(), rewrite(), redirect(), json(), cookies.
+ *
+ * Bodies are kept whole: a string, or bytes (Uint8Array); there are no
+ * streams.  text() / json() / arrayBuffer() return Promises as on the
+ * Web.
+ */
+
+import util from './util.js';
+import headersMod from './headers.js';
+import urlMod from './url.js';
+import cookiesMod from './cookies.js';
+
+
+var Headers = headersMod.Headers;
+var URL = urlMod.URL;
+var URLSearchParams = urlMod.URLSearchParams;
+var ResponseCookies = cookiesMod.ResponseCookies;
+
+var REDIRECTS = [301, 302, 303, 307, 308];
+var NULL_BODY = [101, 103, 204, 205, 304];
+
+
+/* --- Response ----------------------------------------------------------- */
+
+function Response(body, init) {
+    if (!(this instanceof Response)) {
+        throw new TypeError("Failed to construct 'Response': "
+                            + "Please use the 'new' operator");
+    }
+
+    this._setup(body, init);
+}
+
+
+Response.prototype._setup = function (body, init) {
+    var status, type;
+
+    init = init || {};
+
+    if (typeof init !== 'object') {
+        throw new TypeError("Failed to construct 'Response': "
+                            + "init must be an object");
+    }
+
+    status = (init.status === undefined) ? 200 : Number(init.status);
+
+    if (!(status >= 200 && status <= 599) || Math.floor(status) !== status) {
+        throw new RangeError("Failed to construct 'Response': The status "
+                             + 'provided (' + init.status + ') is outside '
+                             + 'the range [200, 599].');
+    }
+
+    this._status = status;
+    this._statusText = (init.statusText === undefined) ? ''
+                       : String(init.statusText);
+    this._headers = new Headers(init.headers);
+    this._bodyUsed = false;
+    this._type = 'default';
+    this._url = '';
+
+    type = null;
+
+    if (body === undefined || body === null) {
+        this._body = null;
+
+    } else if (typeof body === 'string') {
+        this._body = body;
+        type = 'text/plain;charset=UTF-8';
+
+    } else if (body instanceof URLSearchParams) {
+        this._body = body.toString();
+        type = 'application/x-www-form-urlencoded;charset=UTF-8';
+
+    } else if (util.isBytes(body)) {
+        this._body = util.toUint8Array(body);
+
+    } else if (body instanceof Response) {
+        this._body = body._body;
+
+    } else {
+        this._body = String(body);
+        type = 'text/plain;charset=UTF-8';
+    }
+
+    if (this._body !== null && NULL_BODY.indexOf(status) !== -1) {
+        throw new TypeError("Failed to construct 'Response': Response with "
+                            + 'null body status cannot have body');
+    }
+
+    if (type && !this._headers.has('content-type')) {
+        this._headers.append('content-type', type);
+    }
+};
+
+
+function getter(proto, name, get) {
+    Object.defineProperty(proto, name, {
+        get: get,
+        enumerable: true,
+        configurable: true
+    });
+}
+
+
+getter(Response.prototype, 'status', function () { return this._status; });
+getter(Response.prototype, 'statusText',
+       function () { return this._statusText; });
+getter(Response.prototype, 'ok', function () {
+    return this._status >= 200 && this._status <= 299;
+});
+getter(Response.prototype, 'headers', function () { return this._headers; });
+getter(Response.prototype, 'redirected', function () { return false; });
+getter(Response.prototype, 'type', function () { return this._type; });
+getter(Response.prototype, 'url', function () { return this._url; });
+getter(Response.prototype, 'bodyUsed', function () { return this._bodyUsed; });
+
+/* no streams: the body as it was given (string, bytes) or null */
+getter(Response.prototype, 'body', function () { return this._body; });
+
+
+Response.prototype._consume = function () {
+    if (this._bodyUsed) {
+        return Promise.reject(new TypeError('Body is unusable: Body has '
+                                            + 'already been read'));
+    }
+
+    this._bodyUsed = true;
+
+    return Promise.resolve(this._body);
+};
+
+
+Response.prototype.text = function () {
+    return this._consume().then(function (b) {
+        if (b === null) {
+            return '';
+        }
+
+        return (typeof b === 'string') ? b : util.utf8Decode(b);
+    });
+};
+
+
+Response.prototype.json = function () {
+    return this.text().then(function (t) { return JSON.parse(t); });
+};
+
+
+Response.prototype.arrayBuffer = function () {
+    return this._consume().then(function (b) {
+        var bytes;
+
+        if (b === null) {
+            return new ArrayBuffer(0);
+        }
+
+        bytes = (typeof b === 'string') ? util.stringBytes(b) : b;
+
+        return bytes.buffer.slice(bytes.byteOffset,
+                                  bytes.byteOffset + bytes.byteLength);
+    });
+};
+
+
+Response.prototype.bytes = function () {
+    return this.arrayBuffer().then(function (ab) {
+        return new Uint8Array(ab);
+    });
+};
+
+
+Response.prototype.clone = function () {
+    var c;
+
+    if (this._bodyUsed) {
+        throw new TypeError('Response.clone: Body has already been consumed.');
+    }
+
+    c = Object.create(Object.getPrototypeOf(this));
+    c._status = this._status;
+    c._statusText = this._statusText;
+    c._headers = new Headers(this._headers);
+    c._body = this._body;
+    c._bodyUsed = false;
+    c._type = this._type;
+    c._url = this._url;
+
+    if (this._override) {
+        c._override = new Headers(this._override);
+    }
+
+    if (c instanceof NextResponse) {
+        c._cookies = new ResponseCookies(c._headers);
+    }
+
+    return c;
+};
+
+
+Response.json = function (data, init) {
+    var body, headers, res;
+
+    body = JSON.stringify(data);
+
+    if (body === undefined) {
+        throw new TypeError('Response.json: the data is not JSON '
+                            + 'serializable');
+    }
+
+    init = init || {};
+    headers = new Headers(init.headers);
+
+    if (!headers.has('content-type')) {
+        headers.set('content-type', 'application/json');
+    }
+
+    res = new Response(body, { status: init.status,
+                               statusText: init.statusText,
+                               headers: headers });
+
+    return res;
+};
+
+
+Response.redirect = function (url, status) {
+    var parsed, res;
+
+    try {
+        parsed = new URL(String(url));
+
+    } catch (e) {
+        throw new TypeError('Failed to parse URL from ' + String(url));
+    }
+
+    status = (status === undefined) ? 302 : status;
+
+    if (REDIRECTS.indexOf(status) === -1) {
+        throw new RangeError('Invalid status code ' + status);
+    }
+
+    res = new Response(null, { status: status });
+    res._headers.set('location', parsed.href);
+
+    return res;
+};
+
+
+Response.error = function () {
+    var res = new Response(null, { status: 200 });
+
+    res._status = 0;
+    res._type = 'error';
+
+    return res;
+};
+
+
+/* --- NextResponse ------------------------------------------------------- */
+
+function validateURL(url) {
+    try {
+        return String(new URL(String(url)));
+
+    } catch (e) {
+        var err = new Error('URL is malformed "' + String(url) + '". Please '
+                            + 'use only absolute URLs - https://nextjs.org/'
+                            + 'docs/messages/middleware-relative-urls');
+        err.cause = e;
+        throw err;
+    }
+}
+
+
+/*
+ * init.request.headers: Next.js lists every name in
+ * x-middleware-override-headers and sends each value as
+ * x-middleware-request-<name>.  The response keeps an exact copy of the
+ * given Headers (repeated lines included) for the decision, and shows the
+ * same headers as Next.js does on response.headers.
+ */
+
+function handleMiddlewareField(init, headers) {
+    var req, keys;
+
+    req = init && init.request;
+
+    if (!req || !req.headers) {
+        return null;
+    }
+
+    if (!(req.headers instanceof Headers)) {
+        throw new Error('request.headers must be an instance of Headers');
+    }
+
+    keys = [];
+
+    req.headers.forEach(function (value, key) {
+        if (keys.indexOf(key) === -1) {
+            keys.push(key);
+        }
+
+        headers.set('x-middleware-request-' + key, value);
+    });
+
+    headers.set('x-middleware-override-headers', keys.join(','));
+
+    return new Headers(req.headers);
+}
+
+
+function copyInit(init, headers) {
+    var out = {}, k;
+
+    if (init && typeof init === 'object') {
+        for (k in init) {
+            if (Object.prototype.hasOwnProperty.call(init, k)
+                && k !== 'request')
+            {
+                out[k] = init[k];
+            }
+        }
+    }
+
+    out.headers = headers;
+
+    return out;
+}
+
+
+function NextResponse(body, init) {
+    var override;
+
+    if (!(this instanceof NextResponse)) {
+        throw new TypeError("Failed to construct 'NextResponse': "
+                            + "Please use the 'new' operator");
+    }
+
+    this._setup(body, init);
+
+    override = null;
+
+    if (init && init.request && init.request.headers) {
+        override = handleMiddlewareField(init, this._headers);
+    }
+
+    this._override = override;
+    this._cookies = new ResponseCookies(this._headers);
+    this._nextUrl = (init && init.url) ? new urlMod.NextURL(init.url)
+                                       : undefined;
+}
+
+
+NextResponse.prototype = Object.create(Response.prototype);
+NextResponse.prototype.constructor = NextResponse;
+
+
+getter(NextResponse.prototype, 'cookies', function () {
+    return this._cookies;
+});
+
+
+NextResponse.json = function (body, init) {
+    var res = Response.json(body, init), out;
+
+    out = new NextResponse(res._body, { status: res._status,
+                                        statusText: res._statusText,
+                                        headers: res._headers });
+    return out;
+};
+
+
+NextResponse.redirect = function (url, init) {
+    var status, initObj, headers, location, res;
+
+    status = (typeof init === 'number') ? init
+             : ((init && init.status !== undefined && init.status !== null)
+                ? init.status : 307);
+
+    if (REDIRECTS.indexOf(status) === -1) {
+        throw new RangeError('Failed to execute "redirect" on "response": '
+                             + 'Invalid status code');
+    }
+
+    initObj = (init && typeof init === 'object') ? init : {};
+    headers = new Headers(initObj.headers);
+    location = validateURL(url);
+    headers.set('Location', location);
+
+    res = new NextResponse(null, copyInit(initObj, headers));
+    res._status = status;
+
+    return res;
+};
+
+
+NextResponse.rewrite = function (destination, init) {
+    var headers, res, override;
+
+    headers = new Headers(init && init.headers);
+    headers.set('x-middleware-rewrite', validateURL(destination));
+    override = handleMiddlewareField(init, headers);
+
+    res = new NextResponse(null, copyInit(init, headers));
+    res._override = override;
+
+    return res;
+};
+
+
+NextResponse.next = function (init) {
+    var headers, res, override;
+
+    headers = new Headers(init && init.headers);
+    headers.set('x-middleware-next', '1');
+    override = handleMiddlewareField(init, headers);
+
+    res = new NextResponse(null, copyInit(init, headers));
+    res._override = override;
+
+    return res;
+};
+
+
+NextResponse.error = function () {
+    var res = new NextResponse(null, { status: 200 });
+
+    res._status = 0;
+    res._type = 'error';
+
+    return res;
+};
+
+
+export default {
+    Response: Response,
+    NextResponse: NextResponse,
+    validateURL: validateURL,
+    REDIRECTS: REDIRECTS
+};

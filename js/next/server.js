@@ -1,0 +1,430 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * next/server.js: the njs runtime of ngx_http_middleware_module.
+ *
+ *     import server from 'next/server.js';
+ *     var NextResponse = server.NextResponse;
+ *
+ *     function middleware(request, event) { ... }
+ *
+ *     export default server.serve(middleware, { matcher: [...] });
+ *
+ * and in nginx.conf, in the named location the module runs:
+ * "js_content mw.handle;".
+ *
+ * handle(r) runs on the detached request F (docs/PROTOCOL.md): it builds
+ * NextRequest and NextFetchEvent, calls the middleware, and sends the
+ * decision with exactly one r.return(200, payload) as soon as the result
+ * is known.  Then it keeps F alive until every waitUntil() promise has
+ * settled, logging rejections, and reports the counts in
+ * $middleware_report.
+ *
+ * Files: util.js (bytes), headers.js, url.js (URL, URLSearchParams,
+ * NextURL), cookies.js, request.js (NextRequest), response.js (Response,
+ * NextResponse), matcher.js (config.matcher), protocol.js (the decision
+ * encoding), and this one (NextFetchEvent, serve).
+ */
+
+import util from './util.js';
+import headersMod from './headers.js';
+import urlMod from './url.js';
+import cookiesMod from './cookies.js';
+import requestMod from './request.js';
+import responseMod from './response.js';
+import matcherMod from './matcher.js';
+import protocol from './protocol.js';
+
+
+var Response = responseMod.Response;
+var variable = requestMod.variable;
+
+var SOURCE_PAGE = '/middleware';
+
+
+/*
+ * The execution context of the running request.  njs gives every request
+ * its own clone of the VM, so module state belongs to one request.
+ */
+
+var current = null;
+
+
+function getRequestExecutionContext() {
+    return current ? current.api : null;
+}
+
+
+function Context(r) {
+    var self = this;
+
+    this.r = r;
+
+    /*
+     * $middleware_request_id exists only with the module loaded; without
+     * it, assigning the module's variables would throw (and njs logs
+     * noise when that happens inside a promise job)
+     */
+
+    this.module = (variable(r, 'middleware_request_id') !== undefined);
+    this.requestId = variable(r, 'middleware_request_id')
+                     || variable(r, 'request_id') || '';
+    this.tasks = [];              /* settled-never-rejecting wrappers */
+    this.fulfilled = 0;
+    this.rejected = 0;
+    this.passThrough = false;
+    this.decided = false;
+    this.afterQueue = [];
+
+    this.api = {
+        requestId: this.requestId,
+        waitUntil: function (promise) { self.waitUntil(promise); },
+        passThroughOnException: function () { self.passThrough = true; }
+    };
+}
+
+
+Context.prototype.waitUntil = function (promise) {
+    var self = this, wrapped;
+
+    wrapped = Promise.resolve(promise).then(function () {
+        self.fulfilled++;
+
+    }, function (e) {
+        self.rejected++;
+
+        try {
+            self.r.warn('middleware: waitUntil task rejected (request '
+                        + self.requestId + '): ' + util.errorMessage(e));
+
+        } catch (ignore) {
+        }
+    });
+
+    this.tasks.push(wrapped);
+};
+
+
+/* functions given to after(): run once the decision is sent */
+
+Context.prototype.after = function (task) {
+    if (typeof task !== 'function') {
+        this.waitUntil(task);
+        return;
+    }
+
+    if (this.decided) {
+        this.waitUntil(Promise.resolve().then(task));
+        return;
+    }
+
+    this.afterQueue.push(task);
+};
+
+
+Context.prototype.report = function (s) {
+    if (!this.module) {
+        return;
+    }
+
+    try {
+        this.r.variables.middleware_report = s;
+
+    } catch (e) {
+        /* the module is not loaded (njs CLI tests) */
+    }
+};
+
+
+Context.prototype.send = function (payload) {
+    var i, queue;
+
+    if (this.decided) {
+        return;
+    }
+
+    this.decided = true;
+    this.report('tasks=' + (this.tasks.length + this.afterQueue.length));
+
+    this.r['return'](200, payload);
+
+    queue = this.afterQueue;
+    this.afterQueue = [];
+
+    for (i = 0; i < queue.length; i++) {
+        this.waitUntil(Promise.resolve().then(queue[i]));
+    }
+};
+
+
+/*
+ * Await every task, including tasks registered by running tasks, then
+ * report.  The wrappers never reject.
+ */
+
+Context.prototype.drain = async function () {
+    var done = 0, batch;
+
+    while (done < this.tasks.length) {
+        batch = this.tasks.slice(done);
+        done = this.tasks.length;
+
+        await Promise.allSettled(batch);
+    }
+
+    this.report('tasks=' + this.tasks.length + ' fulfilled='
+                + this.fulfilled + ' rejected=' + this.rejected);
+
+    if (current === this) {
+        current = null;
+    }
+};
+
+
+/* --- NextFetchEvent ------------------------------------------------------ */
+
+/*
+ * new NextFetchEvent({ request, page, context }) as Next.js; context is
+ * the object with waitUntil() (here the request's execution context).
+ */
+
+function NextFetchEvent(params) {
+    params = params || {};
+
+    this._request = params.request;
+    this._context = params.context || null;
+    this._waitUntil = [];
+    this._passThrough = false;
+    this.sourcePage = params.page;
+}
+
+
+NextFetchEvent.prototype.waitUntil = function (promise) {
+    if (this._context) {
+        this._context.waitUntil(promise);
+
+    } else {
+        this._waitUntil.push(promise);
+    }
+};
+
+
+NextFetchEvent.prototype.passThroughOnException = function () {
+    this._passThrough = true;
+
+    if (this._context && this._context.passThroughOnException) {
+        this._context.passThroughOnException();
+    }
+};
+
+
+NextFetchEvent.prototype.respondWith = function () {
+    throw new Error('The middleware "' + this.sourcePage + '" accepts an '
+                    + 'async API directly with the form:\n\n  export '
+                    + 'function middleware(request, event) {\n    return '
+                    + "NextResponse.redirect('/new-location')\n  }\n\n  Read "
+                    + 'more: https://nextjs.org/docs/messages/'
+                    + 'middleware-new-signature');
+};
+
+
+Object.defineProperty(NextFetchEvent.prototype, 'request', {
+    get: function () { return this._request; },
+    enumerable: true,
+    configurable: true
+});
+
+
+/* --- the decision -------------------------------------------------------- */
+
+function isForeignResponse(res) {
+    return res && typeof res === 'object' && typeof res.status === 'number'
+           && res.headers && typeof res.headers.forEach === 'function'
+           && typeof res.arrayBuffer === 'function';
+}
+
+
+/* payload, or a Promise of it for a foreign Response */
+
+function decision(res) {
+    if (res === undefined || res === null) {
+        return protocol.next();
+    }
+
+    if (res instanceof Response) {
+        return protocol.encode(res._status, protocol.responseFields(res),
+                               res._body);
+    }
+
+    if (isForeignResponse(res)) {
+        return res.arrayBuffer().then(function (ab) {
+            return protocol.encode(res.status, protocol.responseFields(res),
+                                   new Uint8Array(ab));
+        });
+    }
+
+    throw new TypeError('Expected an instance of Response to be returned');
+}
+
+
+function stackOf(e) {
+    if (e && typeof e === 'object' && typeof e.stack === 'string'
+        && e.stack !== '')
+    {
+        return e.stack;
+    }
+
+    return util.errorMessage(e);
+}
+
+
+/* --- serve --------------------------------------------------------------- */
+
+function run(r, middleware, compiled, report) {
+    var ctx, request, event, result, path;
+
+    ctx = new Context(r);
+    current = ctx;
+
+    function fail(e) {
+        var msg = util.errorMessage(e);
+
+        try {
+            r.error('middleware: uncaught exception (request '
+                    + ctx.requestId + '): ' + stackOf(e));
+
+        } catch (ignore) {
+        }
+
+        ctx.send(protocol.error(msg.length > 1000 ? msg.slice(0, 1000) : msg,
+                                ctx.passThrough));
+        ctx.drain();
+    }
+
+    function decide(res) {
+        var payload;
+
+        if (ctx.decided) {
+            return;
+        }
+
+        try {
+            payload = decision(res);
+
+        } catch (e) {
+            fail(e);
+            return;
+        }
+
+        if (typeof payload === 'object' && payload !== null
+            && typeof payload.then === 'function')
+        {
+            payload.then(function (p) {
+                ctx.send(p);
+                ctx.drain();
+            }, fail);
+
+            return;
+        }
+
+        ctx.send(payload);
+        ctx.drain();
+    }
+
+    try {
+        request = requestMod.fromNginx(r);
+
+        if (variable(r, 'middleware_matched') !== '1') {
+            if (ctx.module) {
+                try {
+                    r.variables.middleware_matcher = report;
+
+                } catch (ignore) {
+                }
+            }
+
+            path = requestMod.rawPath(r);
+
+            if (!matcherMod.match(compiled, path,
+                                  { headers: request.headers,
+                                    searchParams:
+                                        request.nextUrl.searchParams }))
+            {
+                ctx.send(protocol.next());
+                ctx.drain();
+                return;
+            }
+        }
+
+        event = new NextFetchEvent({ request: request, page: SOURCE_PAGE,
+                                     context: ctx.api });
+
+        result = middleware(request, event);
+
+    } catch (e) {
+        fail(e);
+        return;
+    }
+
+    if (result !== null && typeof result === 'object'
+        && typeof result.then === 'function')
+    {
+        result.then(decide, fail);
+        return;
+    }
+
+    decide(result);
+}
+
+
+function serve(middleware, config) {
+    var compiled, report;
+
+    if (typeof middleware !== 'function') {
+        throw new TypeError('serve(middleware, config): middleware must be '
+                            + 'a function');
+    }
+
+    config = config || {};
+    compiled = matcherMod.compile(config.matcher);
+    report = matcherMod.report(compiled);
+
+    return {
+        handle: function (r) {
+            run(r, middleware, compiled, report);
+        },
+        middleware: middleware,
+        config: config,
+        matcher: compiled
+    };
+}
+
+
+/* Next.js's after(): work that runs once the response is sent */
+
+function after(task) {
+    if (!current) {
+        throw new Error('`after` was called outside a request scope');
+    }
+
+    current.after(task);
+}
+
+
+export default {
+    serve: serve,
+    getRequestExecutionContext: getRequestExecutionContext,
+    after: after,
+    NextRequest: requestMod.NextRequest,
+    NextResponse: responseMod.NextResponse,
+    Response: Response,
+    NextFetchEvent: NextFetchEvent,
+    Headers: headersMod.Headers,
+    URL: urlMod.URL,
+    URLSearchParams: urlMod.URLSearchParams,
+    NextURL: urlMod.NextURL,
+    RequestCookies: cookiesMod.RequestCookies,
+    ResponseCookies: cookiesMod.ResponseCookies,
+    compileMatcher: matcherMod.compile,
+    matcherReport: matcherMod.report
+};

@@ -1,0 +1,370 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * Byte and string helpers shared by the runtime.
+ *
+ * Strings that come from the wire (request target, header names and
+ * values) are kept in the "binary" model that Node.js uses for headers:
+ * one character per byte, char codes 0..255.  njs 0.7.9 hands them to us
+ * as byte strings, newer njs with the QuickJS engine as decoded UTF-8;
+ * fromWire() turns either into that model so the bytes round-trip exactly
+ * when they are sent back to the module.
+ *
+ * Dialect: njs 0.7.9 (ES5 + Promise + async/await); also valid on QuickJS.
+ */
+
+
+var QUICKJS = (typeof njs === 'object' && njs && njs.engine === 'QuickJS');
+
+var NON_ASCII = /[^\x00-\x7f]/;
+var HEX = '0123456789ABCDEF';
+
+
+/* code points of a string, whatever the engine counts in length */
+
+function forEachCodePoint(s, fn) {
+    var i, c, n;
+
+    for (i = 0; i < s.length; i++) {
+        c = s.charCodeAt(i);
+
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+            n = s.charCodeAt(i + 1);
+
+            if (n >= 0xdc00 && n <= 0xdfff) {
+                fn(0x10000 + ((c - 0xd800) << 10) + (n - 0xdc00));
+                i++;
+                continue;
+            }
+        }
+
+        if (c >= 0xd800 && c <= 0xdfff) {
+            c = 0xfffd;                   /* lone surrogate, as WHATWG */
+        }
+
+        fn(c);
+    }
+}
+
+
+/* UTF-8 bytes (array of numbers) of a Unicode string */
+
+function utf8Encode(s) {
+    var out = [];
+
+    forEachCodePoint(s, function (c) {
+        if (c < 0x80) {
+            out.push(c);
+
+        } else if (c < 0x800) {
+            out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+
+        } else if (c < 0x10000) {
+            out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f),
+                     0x80 | (c & 0x3f));
+
+        } else {
+            out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f),
+                     0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+        }
+    });
+
+    return out;
+}
+
+
+/* a Unicode string from UTF-8 bytes, invalid sequences become U+FFFD */
+
+function utf8Decode(bytes) {
+    var i, b, c, need, min, j, out;
+
+    out = '';
+    i = 0;
+
+    while (i < bytes.length) {
+        b = bytes[i];
+
+        if (b < 0x80) {
+            out += String.fromCharCode(b);
+            i++;
+            continue;
+        }
+
+        if (b >= 0xc2 && b <= 0xdf) {
+            need = 1; c = b & 0x1f; min = 0x80;
+
+        } else if (b >= 0xe0 && b <= 0xef) {
+            need = 2; c = b & 0x0f; min = 0x800;
+
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            need = 3; c = b & 0x07; min = 0x10000;
+
+        } else {
+            out += '\ufffd';
+            i++;
+            continue;
+        }
+
+        for (j = 1; j <= need; j++) {
+            if (i + j >= bytes.length || (bytes[i + j] & 0xc0) !== 0x80) {
+                break;
+            }
+
+            c = (c << 6) | (bytes[i + j] & 0x3f);
+        }
+
+        if (j <= need || c < min || c > 0x10ffff
+            || (c >= 0xd800 && c <= 0xdfff))
+        {
+            out += '\ufffd';
+            i += (j > 1) ? j - 1 : 1;
+            continue;
+        }
+
+        out += String.fromCodePoint(c);
+        i += need + 1;
+    }
+
+    return out;
+}
+
+
+/* binary string (char = byte) from an array of bytes, and back */
+
+function bytesToBinary(bytes) {
+    var i, out = '';
+
+    for (i = 0; i < bytes.length; i++) {
+        out += String.fromCharCode(bytes[i]);
+    }
+
+    return out;
+}
+
+
+function binaryToBytes(s) {
+    var i, out = new Uint8Array(s.length);
+
+    for (i = 0; i < s.length; i++) {
+        out[i] = s.charCodeAt(i) & 0xff;
+    }
+
+    return out;
+}
+
+
+/* a string from nginx (request target, header) in the binary model */
+
+function fromWire(s) {
+    var i, c, out;
+
+    if (s === undefined || s === null) {
+        return '';
+    }
+
+    s = String(s);
+
+    if (!NON_ASCII.test(s)) {
+        return s;
+    }
+
+    if (QUICKJS) {
+        return bytesToBinary(utf8Encode(s));
+    }
+
+    /* njs byte string: charCodeAt() is the byte */
+
+    out = '';
+
+    for (i = 0; i < s.length; i++) {
+        c = s.charCodeAt(i);
+
+        if (c > 0xff) {
+            out += bytesToBinary(utf8Encode(String.fromCodePoint(c)));
+
+        } else {
+            out += String.fromCharCode(c);
+        }
+    }
+
+    return out;
+}
+
+
+/* binary string -> Unicode string, bytes decoded as UTF-8 */
+
+function binaryToUnicode(s) {
+    var i, bytes;
+
+    if (!NON_ASCII.test(s)) {
+        return s;
+    }
+
+    bytes = [];
+
+    for (i = 0; i < s.length; i++) {
+        bytes.push(s.charCodeAt(i) & 0xff);
+    }
+
+    return utf8Decode(bytes);
+}
+
+
+/*
+ * Percent-encode a Unicode string: bytes of its UTF-8 form for which
+ * keep(byte) is false become %XX.
+ */
+
+function percentEncode(s, keep) {
+    var i, b, bytes, out;
+
+    if (!NON_ASCII.test(s)) {
+        out = '';
+
+        for (i = 0; i < s.length; i++) {
+            b = s.charCodeAt(i);
+            out += keep(b) ? s.charAt(i)
+                           : '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+        }
+
+        return out;
+    }
+
+    bytes = utf8Encode(s);
+    out = '';
+
+    for (i = 0; i < bytes.length; i++) {
+        b = bytes[i];
+        out += keep(b) ? String.fromCharCode(b)
+                       : '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+    }
+
+    return out;
+}
+
+
+function hexValue(c) {
+    if (c >= 48 && c <= 57) {
+        return c - 48;
+    }
+
+    if (c >= 65 && c <= 70) {
+        return c - 55;
+    }
+
+    if (c >= 97 && c <= 102) {
+        return c - 87;
+    }
+
+    return -1;
+}
+
+
+/*
+ * WHATWG percent-decode: bytes of the UTF-8 form of s with valid %XX
+ * decoded (a malformed % stays literal), then decoded as UTF-8.
+ */
+
+function percentDecode(s) {
+    var i, c, h, l, n, bytes, src;
+
+    if (s.indexOf('%') === -1) {
+        return s;
+    }
+
+    if (NON_ASCII.test(s)) {
+        src = utf8Encode(s);
+
+    } else {
+        src = [];
+
+        for (i = 0; i < s.length; i++) {
+            src.push(s.charCodeAt(i));
+        }
+    }
+
+    n = src.length;
+    bytes = [];
+
+    for (i = 0; i < n; i++) {
+        c = src[i];
+
+        if (c === 37 && i + 2 < n) {
+            h = hexValue(src[i + 1]);
+            l = hexValue(src[i + 2]);
+
+            if (h >= 0 && l >= 0) {
+                bytes.push(h * 16 + l);
+                i += 2;
+                continue;
+            }
+        }
+
+        bytes.push(c);
+    }
+
+    return utf8Decode(bytes);
+}
+
+
+/* the bytes of a string body: UTF-8 */
+
+function stringBytes(s) {
+    if (typeof TextEncoder === 'function') {
+        return new TextEncoder().encode(s);
+    }
+
+    return new Uint8Array(utf8Encode(s));
+}
+
+
+function isBytes(v) {
+    return v instanceof Uint8Array
+           || (typeof ArrayBuffer === 'function' && v instanceof ArrayBuffer)
+           || (typeof ArrayBuffer === 'function' && ArrayBuffer.isView
+               && ArrayBuffer.isView(v));
+}
+
+
+function toUint8Array(v) {
+    if (v instanceof Uint8Array) {
+        return v;
+    }
+
+    if (v instanceof ArrayBuffer) {
+        return new Uint8Array(v);
+    }
+
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+
+function errorMessage(e) {
+    if (e === undefined || e === null) {
+        return String(e);
+    }
+
+    if (typeof e === 'object' && e.message !== undefined) {
+        return (e.name ? e.name + ': ' : '') + e.message;
+    }
+
+    return String(e);
+}
+
+
+export default {
+    QUICKJS: QUICKJS,
+    forEachCodePoint: forEachCodePoint,
+    utf8Encode: utf8Encode,
+    utf8Decode: utf8Decode,
+    bytesToBinary: bytesToBinary,
+    binaryToBytes: binaryToBytes,
+    binaryToUnicode: binaryToUnicode,
+    fromWire: fromWire,
+    percentEncode: percentEncode,
+    percentDecode: percentDecode,
+    stringBytes: stringBytes,
+    isBytes: isBytes,
+    toUint8Array: toUint8Array,
+    errorMessage: errorMessage
+};
