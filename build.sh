@@ -92,7 +92,9 @@ build_module() {
     log "make modules"
     (cd "$src" && make -f objs/Makefile modules >"$build/make.log" 2>&1) \
         || { grep -E 'error|warning' "$build/make.log" | head -40; exit 1; }
-    cp "$src/objs/ngx_http_middleware_module.so" "$build/"
+    # never overwrite in place: a running nginx may have the old one mapped
+    cp "$src/objs/ngx_http_middleware_module.so" "$build/.module.so.tmp"
+    mv -f "$build/.module.so.tmp" "$build/ngx_http_middleware_module.so"
     log "built $build/ngx_http_middleware_module.so"
 }
 

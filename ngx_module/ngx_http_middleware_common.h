@@ -29,6 +29,8 @@ typedef struct {
     ngx_uint_t                      on_error;
     size_t                          max_size;
     ngx_msec_t                      background_timeout;
+    ngx_flag_t                      body;          /* expose the body */
+    size_t                          body_max_size;
 
     /*
      * in the conf of the named location: the runtime's config.matcher,
@@ -106,6 +108,8 @@ typedef struct {
     unsigned                        timed_out:1;
     unsigned                        failed:1;      /* no valid decision */
     unsigned                        matched:1;     /* matcher checked */
+    unsigned                        started:1;     /* F was started */
+    unsigned                        body_read:1;   /* R's body, for F */
 
     ngx_uint_t                      tasks;         /* at the decision */
 } ngx_http_middleware_ctx_t;
@@ -136,6 +140,7 @@ struct ngx_http_middleware_fake_s {
 
     unsigned                        https:1;       /* R's scheme */
     unsigned                        matched:1;     /* by the module */
+    unsigned                        body:1;        /* R's body copied */
     unsigned                        reported:1;    /* outcomes known */
     unsigned                        cancelled:1;
     unsigned                        shed:1;

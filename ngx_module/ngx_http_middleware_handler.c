@@ -23,6 +23,12 @@
  */
 
 
+static ngx_int_t ngx_http_middleware_has_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_middleware_read_body(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *mlcf);
+static void ngx_http_middleware_body_handler(ngx_http_request_t *r);
+
+
 ngx_int_t
 ngx_http_middleware_handler(ngx_http_request_t *r)
 {
@@ -46,6 +52,15 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
 
+        /*
+         * also when the matcher skips the middleware: nothing downstream
+         * may take client-sent internal headers for ours
+         */
+
+        if (ngx_http_middleware_strip_internal(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
 #if (NGX_PCRE)
         nlcf = mlcf->location->loc_conf[ngx_http_middleware_module.ctx_index];
 
@@ -59,10 +74,6 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
         }
 #endif
 
-        if (ngx_http_middleware_strip_internal(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         ctx = ngx_http_middleware_create_ctx(r);
         if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -71,6 +82,18 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
 #if (NGX_PCRE)
         ctx->matched = (matched == 1);
 #endif
+
+    }
+
+    if (!ctx->started) {
+        mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+        if (mlcf->body && !ctx->body_read && ngx_http_middleware_has_body(r))
+        {
+            return ngx_http_middleware_read_body(r, mlcf);
+        }
+
+        ctx->started = 1;
 
         if (ngx_http_middleware_start(r, ctx) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -109,4 +132,64 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
 
         return ngx_http_middleware_apply(r, ctx);
     }
+}
+
+
+static ngx_int_t
+ngx_http_middleware_has_body(ngx_http_request_t *r)
+{
+    return r->headers_in.content_length_n > 0 || r->headers_in.chunked;
+}
+
+
+/*
+ * middleware_request_body on: R's body is read before F starts (and kept
+ * for the upstream), F gets a copy in memory
+ */
+
+static ngx_int_t
+ngx_http_middleware_read_body(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *mlcf)
+{
+    ngx_int_t  rc;
+
+    if (r->headers_in.content_length_n > (off_t) mlcf->body_max_size) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "middleware: request body of %O bytes is larger than "
+                      "middleware_request_body_max_size (%uz)",
+                      r->headers_in.content_length_n, mlcf->body_max_size);
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_middleware_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_middleware_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_middleware_ctx_t  *ctx;
+
+    ctx = ngx_http_middleware_get_ctx(r);
+
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->body_read = 1;
+
+    r->preserve_body = 1;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_core_run_phases(r);
 }

@@ -89,6 +89,20 @@ static ngx_command_t  ngx_http_middleware_commands[] = {
       offsetof(ngx_http_middleware_loc_conf_t, background_timeout),
       NULL },
 
+    { ngx_string("middleware_request_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_middleware_loc_conf_t, body),
+      NULL },
+
+    { ngx_string("middleware_request_body_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_middleware_loc_conf_t, body_max_size),
+      NULL },
+
     { ngx_string("middleware_status"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_middleware_status,
@@ -336,6 +350,8 @@ ngx_http_middleware_create_loc_conf(ngx_conf_t *cf)
     ext->conf.on_error = NGX_CONF_UNSET_UINT;
     ext->conf.max_size = NGX_CONF_UNSET_SIZE;
     ext->conf.background_timeout = NGX_CONF_UNSET_MSEC;
+    ext->conf.body = NGX_CONF_UNSET;
+    ext->conf.body_max_size = NGX_CONF_UNSET_SIZE;
 
     return &ext->conf;
 }
@@ -365,6 +381,10 @@ ngx_http_middleware_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               1024 * 1024);
     ngx_conf_merge_msec_value(conf->conf.background_timeout,
                               prev->conf.background_timeout, 30000);
+
+    ngx_conf_merge_value(conf->conf.body, prev->conf.body, 0);
+    ngx_conf_merge_size_value(conf->conf.body_max_size,
+                              prev->conf.body_max_size, 64 * 1024);
 
     if (conf->conf.max_size < 16) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

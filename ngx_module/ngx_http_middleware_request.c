@@ -31,6 +31,8 @@
 
 static ngx_int_t ngx_http_middleware_copy_headers(ngx_http_request_t *r,
     ngx_http_request_t *fr);
+static ngx_int_t ngx_http_middleware_copy_body(ngx_http_request_t *r,
+    ngx_http_request_t *fr);
 static ngx_int_t ngx_http_middleware_copy_str(ngx_pool_t *pool,
     ngx_str_t *dst, ngx_str_t *src);
 static u_char *ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf,
@@ -386,6 +388,14 @@ ngx_http_middleware_start(ngx_http_request_t *r,
         goto failed_request;
     }
 
+    if (ctx->body_read) {
+        if (ngx_http_middleware_copy_body(r, fr) != NGX_OK) {
+            goto failed_request;
+        }
+    }
+
+    fake->body = mlcf->body ? 1 : 0;
+
     cln = ngx_pool_cleanup_add(fr->pool, 0);
     if (cln == NULL) {
         goto failed_request;
@@ -504,6 +514,82 @@ ngx_http_middleware_copy_headers(ngx_http_request_t *r,
             return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * R's body (read because of middleware_request_body, perhaps partly in a
+ * temporary file) becomes one memory buffer of F: njs reads it from there
+ */
+
+static ngx_int_t
+ngx_http_middleware_copy_body(ngx_http_request_t *r, ngx_http_request_t *fr)
+{
+    off_t                            size;
+    ssize_t                          n;
+    ngx_buf_t                       *b, *fb;
+    ngx_chain_t                     *cl;
+    ngx_http_middleware_loc_conf_t  *mlcf;
+
+    if (r->request_body == NULL) {
+        return NGX_OK;
+    }
+
+    size = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        size += ngx_buf_size(cl->buf);
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+    if (size > (off_t) mlcf->body_max_size) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "middleware: request body of %O bytes is larger than "
+                      "middleware_request_body_max_size (%uz), not given to "
+                      "the middleware", size, mlcf->body_max_size);
+        return NGX_ERROR;
+    }
+
+    fb = ngx_create_temp_buf(fr->pool, size ? size : 1);
+    if (fb == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            fb->last = ngx_cpymem(fb->last, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (b->in_file && b->file) {
+            n = ngx_read_file(b->file, fb->last, b->file_last - b->file_pos,
+                              b->file_pos);
+
+            if (n != b->file_last - b->file_pos) {
+                return NGX_ERROR;
+            }
+
+            fb->last += n;
+        }
+    }
+
+    fb->last_buf = 1;
+    fb->last_in_chain = 1;
+
+    cl = ngx_alloc_chain_link(fr->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = fb;
+    cl->next = NULL;
+
+    fr->request_body->bufs = cl;
 
     return NGX_OK;
 }

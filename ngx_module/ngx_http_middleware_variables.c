@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_middleware_empty_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_matched_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_middleware_body_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -62,6 +64,10 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
 
     { ngx_string("middleware_matched"), NULL,
       ngx_http_middleware_matched_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_body"), NULL,
+      ngx_http_middleware_body_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_action"), NULL,
@@ -347,6 +353,31 @@ ngx_http_middleware_matched_variable(ngx_http_request_t *r,
     fake = ngx_http_middleware_fake(r);
 
     if (fake == NULL || !fake->matched) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) "1";
+    v->len = 1;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* "1" on F when middleware_request_body is on: R's body is in F */
+
+static ngx_int_t
+ngx_http_middleware_body_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_middleware_fake_t  *fake;
+
+    fake = ngx_http_middleware_fake(r);
+
+    if (fake == NULL || !fake->body) {
         v->not_found = 1;
         return NGX_OK;
     }
