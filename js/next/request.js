@@ -244,16 +244,33 @@ function rawPath(r) {
 
 function fromNginx(r) {
     var i, raw, name, value, headers, scheme, host, target, url, req,
-        nurl, body;
+        nurl, body, cookie;
 
     headers = new Headers();
     raw = r.rawHeadersIn || [];
+    cookie = null;
 
     for (i = 0; i < raw.length; i++) {
         name = util.fromWire(raw[i][0]);
         value = util.fromWire(raw[i][1]);
 
         if (!headersMod.TOKEN.test(name) || /[\0\r\n]/.test(value)) {
+            continue;
+        }
+
+        /*
+         * several Cookie lines (HTTP/2 sends one per cookie) become one,
+         * joined with "; " as Node.js and RFC 9113 8.2.3 do
+         */
+
+        if (name.toLowerCase() === 'cookie') {
+            if (cookie !== null) {
+                cookie.value += '; ' + value;
+                continue;
+            }
+
+            headers._appendRaw(name, value);
+            cookie = headers._list[headers._list.length - 1];
             continue;
         }
 

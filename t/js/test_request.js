@@ -1,0 +1,158 @@
+/*
+ * NextRequest from the njs request object (mock) and constructed directly.
+ */
+
+import server from 'next/server.js';
+import tap from 'tap.js';
+
+var NextRequest = server.NextRequest;
+var test = tap.test;
+
+
+function seen(req) {
+    var s = {}, r = tap.mockRequest(req);
+
+    server.serve(function (request) { s.request = request; }, {}).handle(r);
+
+    return s.request;
+}
+
+
+test('url from scheme, Host header and request target', function (t) {
+    var q = seen({ uri: '/a/b?x=a%20b&y', headers: [['Host', 'Ex.com:8080']],
+                   variables: { middleware_scheme: 'https' } });
+
+    t.is(q.url, 'https://ex.com:8080/a/b?x=a+b&y=', 'url (query '
+         + 're-serialized as Next.js)');
+    t.is(q.nextUrl.origin, 'https://ex.com:8080', 'origin');
+    t.is(q.nextUrl.port, '8080', 'port');
+    t.is(q.nextUrl.searchParams.get('x'), 'a b', 'searchParams');
+    t.is(q.nextUrl.basePath, '', 'basePath');
+});
+
+
+test('fallbacks: $scheme, $host, $request_id', function (t) {
+    var q = seen({ uri: '/', headers: [], module: false,
+                   variables: { scheme: 'https', host: 'fallback.org' } });
+
+    t.is(q.url, 'https://fallback.org/', 'no Host header');
+});
+
+
+test('duplicate and percent-encoded query keys', function (t) {
+    var q = seen({ uri: '/s?tag=a&tag=b&%74ag=c&q=1+2%2B3&e=%E2%82%AC' });
+    var p = q.nextUrl.searchParams;
+
+    t.deepIs(p.getAll('tag'), ['a', 'b', 'c'], 'all three');
+    t.is(p.get('q'), '1 2+3', 'plus and %2B');
+    t.is(p.get('e'), '\u20ac', 'UTF-8');
+    t.is(q.nextUrl.search, '?tag=a&tag=b&tag=c&q=1+2%2B3&e=%E2%82%AC',
+         'search re-serialized');
+});
+
+
+test('unicode paths', function (t) {
+    var a = seen({ uri: '/caf%C3%A9' });
+    var b = seen({ uri: '/caf\xc3\xa9?x=\xc3\xa9' });
+
+    t.is(a.nextUrl.pathname, '/caf%C3%A9', 'encoded path kept');
+    t.is(b.nextUrl.pathname, '/caf%C3%A9', 'raw bytes percent-encoded');
+    t.is(b.nextUrl.searchParams.get('x'), '\u00e9', 'raw query bytes');
+    t.is(decodeURIComponent(a.nextUrl.pathname), '/caf\u00e9', 'decodes');
+});
+
+
+test('headers: mixed case, duplicates, client order', function (t) {
+    var q = seen({ headers: [['Host', 'h.com'], ['X-Forwarded-For', '1.1.1.1'],
+                             ['ACCEPT', 'text/html'],
+                             ['x-forwarded-for', '2.2.2.2']] });
+    var names = [];
+
+    t.is(q.headers.get('x-forwarded-for'), '1.1.1.1, 2.2.2.2', 'joined');
+    t.is(q.headers.get('Accept'), 'text/html', 'case-insensitive');
+    q.headers.forEach(function (v, k) { names.push(k); });
+    t.deepIs(names, ['accept', 'host', 'x-forwarded-for'], 'sorted names');
+});
+
+
+test('cookies of the request', function (t) {
+    var q = seen({ headers: [['Host', 'h.com'],
+                             ['Cookie', '__session=abc=; theme="dark"'],
+                             ['Cookie', 'x=1']] });
+
+    t.is(q.cookies.get('__session').value, 'abc=', "'=' in value");
+    t.is(q.cookies.get('theme').value, '"dark"', 'quoted');
+    t.is(q.cookies.get('x').value, '1',
+         'Cookie lines joined with "; " (HTTP/2 crumbs)');
+    t.is(q.headers.get('cookie'), '__session=abc=; theme="dark"; x=1',
+         'one cookie header');
+    q.cookies.set('added', 'v');
+    t.like(q.headers.get('cookie'), /; added=v$/, 'set rewrites header');
+});
+
+
+test('ip, geo, method, page, ua, body', async function (t) {
+    var q = seen({ method: 'delete', remoteAddress: '2001:db8::1' });
+    var s = {};
+
+    t.is(q.ip, '2001:db8::1', 'ip');
+    t.is(q.geo, undefined, 'geo removed');
+    t.is(q.method, 'DELETE', 'method normalized');
+    t.throws(function () { return q.page; }, /deprecated/, 'page throws');
+    t.throws(function () { return q.ua; }, /userAgent/, 'ua throws');
+    t.throws(function () { return q.body; }, /body exposure is not enabled/,
+             'body throws for DELETE');
+    await q.text().then(null, function (e) { s.err = e; });
+    t.like(s.err && s.err.message, /body exposure is not enabled/,
+           'text() rejects');
+    t.is(seen({ method: 'GET' }).body, null, 'GET: body null');
+});
+
+
+test('body when nginx exposes it (r.requestText)', async function (t) {
+    var r = tap.mockRequest({ method: 'POST' }), s = {};
+
+    r.requestText = '{"a":1}';
+    server.serve(function (request) { s.request = request; }, {}).handle(r);
+    s.json = await s.request.json();
+    t.is(s.json.a, 1, 'json()');
+});
+
+
+test('new NextRequest()', function (t) {
+    var q = new NextRequest('https://h.com/p?x=1', {
+        method: 'post', headers: { 'X-A': '1', cookie: 'a=b' } });
+    var c = q.clone();
+
+    t.is(q.url, 'https://h.com/p?x=1', 'url');
+    t.is(q.method, 'POST', 'method');
+    t.is(q.headers.get('x-a'), '1', 'headers');
+    t.is(q.cookies.get('a').value, 'b', 'cookies');
+    c.headers.set('x-a', '2');
+    t.is(q.headers.get('x-a'), '1', 'clone is independent');
+    t.is(new NextRequest(new server.URL('http://x.org/')).url,
+         'http://x.org/', 'from URL');
+});
+
+
+test('event: sourcePage, request, waitUntil', async function (t) {
+    var r = tap.mockRequest({}), s = {};
+
+    server.serve(function (request, event) {
+        s.page = event.sourcePage;
+        s.same = (event.request === request);
+        s.respondWith = event.respondWith;
+    }, {}).handle(r);
+
+    t.is(s.page, '/middleware', 'sourcePage');
+    t.ok(s.same, 'event.request');
+    t.throws(function () { s.respondWith.call({ sourcePage: '/m' }); },
+             /accepts an async API directly/, 'respondWith throws');
+
+    var ev = new server.NextFetchEvent({ request: null, page: '/x' });
+    ev.waitUntil(Promise.resolve(1));
+    t.is(ev._waitUntil.length, 1, 'standalone event keeps its promises');
+});
+
+
+tap.run();

@@ -1,0 +1,150 @@
+/*
+ * Response and NextResponse: constructors, statics, Next.js errors.
+ */
+
+import server from 'next/server.js';
+import tap from 'tap.js';
+
+var Response = server.Response;
+var NextResponse = server.NextResponse;
+var Headers = server.Headers;
+var test = tap.test;
+
+
+test('new Response', async function (t) {
+    var r = new Response('hi', { status: 403, statusText: 'Forbidden',
+                                 headers: { 'X-A': '1' } });
+    var s = {};
+
+    t.is(r.status, 403, 'status');
+    t.is(r.statusText, 'Forbidden', 'statusText');
+    t.ok(!r.ok, 'ok');
+    t.is(r.headers.get('content-type'), 'text/plain;charset=UTF-8',
+         'default content-type');
+    s.text = await r.text();
+    t.is(s.text, 'hi', 'text()');
+    t.ok(r.bodyUsed, 'bodyUsed');
+    await r.text().then(null, function (e) { s.err = e; });
+    t.ok(s.err instanceof TypeError, 'second read rejects');
+    t.is(new Response().status, 200, 'default 200');
+    t.is(new Response(null, { status: 204 }).body, null, '204 no body');
+    t.is(new Response('x', { headers: { 'content-type': 'text/html' } })
+             .headers.get('content-type'), 'text/html', 'own content-type');
+});
+
+
+test('Response errors', function (t) {
+    t.throws(function () { return new Response('x', { status: 99 }); },
+             RangeError, 'status < 200');
+    t.throws(function () { return new Response('x', { status: 600 }); },
+             RangeError, 'status > 599');
+    t.throws(function () { return new Response('x', { status: 204 }); },
+             TypeError, 'body with 204');
+    t.throws(function () { return Response.redirect('/rel'); }, TypeError,
+             'Response.redirect relative');
+    t.throws(function () { return Response.redirect('http://a/', 200); },
+             RangeError, 'Response.redirect status');
+});
+
+
+test('Response.json / Response.redirect', async function (t) {
+    var j = Response.json({ a: [1, 'é'] }, { status: 201 }), s = {};
+
+    t.is(j.status, 201, 'status');
+    t.is(j.headers.get('content-type'), 'application/json', 'content-type');
+    s.v = await j.json();
+    t.is(s.v.a[1], 'é', 'json()');
+    t.is(Response.redirect('http://h.com/x').status, 302, 'default 302');
+    t.is(Response.redirect('http://h.com/x', 301).headers.get('location'),
+         'http://h.com/x', 'location');
+});
+
+
+test('NextResponse.next', function (t) {
+    var n = NextResponse.next({ headers: { 'x-a': '1' } });
+
+    t.ok(n instanceof Response, 'is a Response');
+    t.is(n.headers.get('x-middleware-next'), '1', 'x-middleware-next');
+    t.is(n.headers.get('x-a'), '1', 'init.headers');
+    t.is(n.status, 200, 'status');
+});
+
+
+test('NextResponse.next with request headers', function (t) {
+    var h = new Headers({ 'X-User': 'u', b: '2' });
+    var n = NextResponse.next({ request: { headers: h } });
+
+    t.is(n.headers.get('x-middleware-override-headers'), 'b,x-user',
+         'override list as Next.js (sorted)');
+    t.is(n.headers.get('x-middleware-request-x-user'), 'u', 'request-*');
+    h.set('late', '1');
+    t.ok(!n._override.has('late'), 'snapshot at construction');
+    t.throws(function () {
+        NextResponse.next({ request: { headers: { a: '1' } } });
+    }, /request.headers must be an instance of Headers/, 'plain object');
+});
+
+
+test('NextResponse.redirect', function (t) {
+    var r = NextResponse.redirect(new server.URL('http://h.com/a b'));
+
+    t.is(r.status, 307, 'default 307');
+    t.is(r.headers.get('location'), 'http://h.com/a%20b', 'normalized');
+    t.is(NextResponse.redirect('http://h.com/', 301).status, 301, 'number');
+    t.is(NextResponse.redirect('http://h.com/', { status: 303,
+                                                  headers: { 'x-a': '1' } })
+             .headers.get('x-a'), '1', 'init object');
+    [301, 302, 303, 307, 308].forEach(function (s) {
+        t.is(NextResponse.redirect('http://h.com/', s).status, s,
+             'allowed ' + s);
+    });
+    t.throws(function () { NextResponse.redirect('http://h.com/', 200); },
+             RangeError, '200 is not a redirect');
+    t.throws(function () { NextResponse.redirect('http://h.com/', 304); },
+             RangeError, '304 is not allowed');
+    t.throws(function () { NextResponse.redirect('/login'); },
+             /URL is malformed "\/login". Please use only absolute URLs/,
+             'relative URL');
+});
+
+
+test('NextResponse.rewrite', function (t) {
+    var r = NextResponse.rewrite('http://h.com/x?y=1',
+                                 { headers: { 'x-a': '1' } });
+
+    t.is(r.headers.get('x-middleware-rewrite'), 'http://h.com/x?y=1',
+         'x-middleware-rewrite');
+    t.is(r.headers.get('x-a'), '1', 'headers');
+    t.throws(function () { NextResponse.rewrite('x'); }, /URL is malformed/,
+             'relative');
+});
+
+
+test('NextResponse.json and constructor', async function (t) {
+    var j = NextResponse.json({ ok: true }, { status: 400,
+                                             headers: { 'x-b': '2' } });
+    var s = {};
+
+    t.ok(j instanceof NextResponse, 'NextResponse');
+    t.is(j.status, 400, 'status');
+    t.is(j.headers.get('x-b'), '2', 'headers');
+    s.t = await j.text();
+    t.is(s.t, '{"ok":true}', 'body');
+    t.ok(new NextResponse('x').cookies, 'cookies on constructor');
+    t.throws(function () { NextResponse.json(undefined); }, TypeError,
+             'undefined data');
+});
+
+
+test('clone', async function (t) {
+    var r = NextResponse.json({ a: 1 }), c = r.clone(), s = {};
+
+    c.headers.set('x', '1');
+    t.ok(!r.headers.has('x'), 'independent headers');
+    s.a = await c.text();
+    s.b = await r.text();
+    t.is(s.a, s.b, 'same body');
+});
+
+
+tap.run();
