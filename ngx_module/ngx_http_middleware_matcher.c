@@ -471,6 +471,10 @@ ngx_http_middleware_rule_match(ngx_http_request_t *r,
 
         if (found && cond[i].value) {
             found = ngx_regex_exec(cond[i].value, &value, NULL, 0) >= 0;
+
+        } else if (found) {
+            /* as Next.js: without a value, an empty one does not count */
+            found = (value.len > 0);
         }
 
         if (found == cond[i].missing) {

@@ -32,9 +32,8 @@ function normalizeMethod(m) {
 
 function bodyError() {
     return new Error('request body is not available to middleware: body '
-                     + 'exposure is not enabled for this location (nginx '
-                     + 'has not read the client body into the middleware '
-                     + 'request)');
+                     + 'exposure is not enabled for this location (add '
+                     + '"middleware_request_body on;" to the nginx location)');
 }
 
 
@@ -244,7 +243,7 @@ function rawPath(r) {
 
 function fromNginx(r) {
     var i, raw, name, value, headers, scheme, host, target, url, req,
-        nurl, body, cookie;
+        nurl, body, cookie, exposed;
 
     headers = new Headers();
     raw = r.rawHeadersIn || [];
@@ -319,8 +318,25 @@ function fromNginx(r) {
 
     body = undefined;
 
+    /*
+     * with the module, $middleware_body is "1" when the location has
+     * middleware_request_body on (then an absent body is an empty one);
+     * otherwise F never carries a body
+     */
+
+    exposed = variable(r, 'middleware_body');
+
+    if (exposed === '1') {
+        body = '';
+    }
+
     try {
-        if (typeof r.requestText === 'string') {
+        if (exposed === undefined && variable(r, 'middleware_request_id')
+                                     !== undefined)
+        {
+            /* the module is loaded, exposure is off */
+
+        } else if (typeof r.requestText === 'string') {
             body = r.requestText;
 
         } else if (r.requestBuffer !== undefined

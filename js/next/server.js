@@ -39,6 +39,34 @@ import protocol from './protocol.js';
 var Response = responseMod.Response;
 var variable = requestMod.variable;
 
+
+/*
+ * Next.js middleware uses the Web globals URL, URLSearchParams, Headers
+ * and Response without importing them; njs 0.7.9 has none of them (newer
+ * njs has some): provide ours where the engine has none, so that ported
+ * code such as "new URL('/sign-in', request.url)" runs unchanged.
+ */
+
+(function () {
+    var g = globalThis;
+
+    if (typeof g.URL === 'undefined') {
+        g.URL = urlMod.URL;
+    }
+
+    if (typeof g.URLSearchParams === 'undefined') {
+        g.URLSearchParams = urlMod.URLSearchParams;
+    }
+
+    if (typeof g.Headers === 'undefined') {
+        g.Headers = headersMod.Headers;
+    }
+
+    if (typeof g.Response === 'undefined') {
+        g.Response = Response;
+    }
+})();
+
 var SOURCE_PAGE = '/middleware';
 
 

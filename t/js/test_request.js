@@ -110,12 +110,35 @@ test('ip, geo, method, page, ua, body', async function (t) {
 
 
 test('body when nginx exposes it (r.requestText)', async function (t) {
-    var r = tap.mockRequest({ method: 'POST' }), s = {};
+    var r = tap.mockRequest({ method: 'POST',
+                              variables: { middleware_body: '1' } }),
+        s = {};
 
     r.requestText = '{"a":1}';
     server.serve(function (request) { s.request = request; }, {}).handle(r);
     s.json = await s.request.json();
     t.is(s.json.a, 1, 'json()');
+});
+
+
+test('body exposure on, empty body', async function (t) {
+    var r = tap.mockRequest({ method: 'POST',
+                              variables: { middleware_body: '1' } }),
+        s = {};
+
+    server.serve(function (request) { s.request = request; }, {}).handle(r);
+    s.text = await s.request.text();
+    t.is(s.text, '', 'text() is empty');
+});
+
+
+test('module loaded, exposure off: the body is not read', function (t) {
+    var r = tap.mockRequest({ method: 'POST' }), s = {};
+
+    r.requestText = 'should not be seen';
+    server.serve(function (request) { s.request = request; }, {}).handle(r);
+    t.throws(function () { return s.request.body; },
+             /middleware_request_body on/, 'body throws with the directive');
 });
 
 
