@@ -12,12 +12,18 @@
 
 
 /*
- * The access-phase handler.  It is called on R:
+ * The middleware phase handler.  It is the first handler of the location's
+ * rewrite phase, so the middleware runs before everything the location
+ * does: "rewrite", "set" and "return" (which answers in the rewrite phase:
+ * a middleware in the access phase would never see such a request, and an
+ * auth middleware must not be skipped silently), access checks, content.
+ * It is called on R:
  *
  *   - first: it creates E, starts F and, unless F decided synchronously,
- *     suspends R (NGX_AGAIN) with the decision timer armed;
+ *     suspends R (NGX_DONE: the phase checker returns without finalizing,
+ *     R keeps its count) with the decision timer armed;
  *   - again on every write event of R while F runs (spurious wake-ups,
- *     NGX_AGAIN again) and once more when E's resume event is posted;
+ *     NGX_DONE again) and once more when E's resume event is posted;
  *   - after an internal redirect of R (a rewrite decision, error_page,
  *     try_files): E is found again and the middleware is not run twice.
  */
@@ -121,7 +127,7 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
             r->read_event_handler = ngx_http_test_reading;
         }
 
-        return NGX_AGAIN;
+        return NGX_DONE;
 
     default: /* DECIDED, FAILED */
 

@@ -194,7 +194,13 @@ ngx_http_middleware_postconfiguration(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    /*
+     * the location's rewrite phase; handlers of a phase run in reverse
+     * order of registration, and a dynamic module registers after nginx's
+     * own modules: ours runs before the rewrite module's "return"
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
     }
