@@ -139,7 +139,8 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     if (status != NGX_HTTP_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "middleware location responded with status %ui "
-                      "instead of a decision", status);
+                      "instead of a decision (an njs error, or the "
+                      "handler ended without deciding)", status);
         ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
