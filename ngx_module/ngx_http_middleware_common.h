@@ -132,6 +132,7 @@ struct ngx_http_middleware_fake_s {
     size_t                          size;
     ngx_uint_t                      status;        /* F's response status */
     size_t                          max_size;
+    ngx_msec_t                      background_timeout;
 
     ngx_str_t                       request_id;    /* R's, in F's pool */
     ngx_uint_t                      tasks;         /* reported by the */

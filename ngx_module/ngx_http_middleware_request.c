@@ -273,6 +273,9 @@ ngx_http_middleware_start(ngx_http_request_t *r,
 #endif
 #endif
     fake->max_size = mlcf->max_size;
+
+    /* R's location decides, not the named location F runs in */
+    fake->background_timeout = mlcf->background_timeout;
     fake->last = &fake->payload;
     fake->https = ctx->https;
     fake->matched = ctx->matched;
@@ -706,7 +709,6 @@ ngx_http_middleware_fake_handler(ngx_event_t *ev)
 void
 ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
 {
-    ngx_http_middleware_loc_conf_t   *mlcf;
     ngx_http_middleware_main_conf_t  *mmcf;
 
     if (fake->background) {
@@ -715,8 +717,6 @@ ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
 
     fake->background = 1;
 
-    mlcf = ngx_http_get_module_loc_conf(fake->request,
-                                        ngx_http_middleware_module);
     mmcf = ngx_http_get_module_main_conf(fake->request,
                                          ngx_http_middleware_module);
 
@@ -755,7 +755,7 @@ ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
      * for the background work, up to this time limit
      */
 
-    ngx_add_timer(&fake->timer, mlcf->background_timeout);
+    ngx_add_timer(&fake->timer, fake->background_timeout);
 }
 
 

@@ -1,0 +1,109 @@
+#!/usr/bin/perl
+
+# middleware_background_max: over the per-worker cap, new background work
+# is shed after its decision, logged and counted; responses are unaffected.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use Time::HiRes qw(sleep);
+use Mw::Nginx qw(status body);
+
+my $t = Mw::Nginx->new();
+
+$t->write_file_expand('mw.js', <<'EOF');
+import server from 'next/server.js';
+
+function middleware(request, event) {
+    event.waitUntil(ngx.fetch('http://127.0.0.1:%%PORT_2%%/slow?'
+                              + request.nextUrl.search.slice(1)));
+    return server.NextResponse.next();
+}
+
+export default server.serve(middleware);
+EOF
+
+$t->write_file('sink.js', <<'EOF');
+function slow(r) {
+    setTimeout(function () {
+        ngx.log(ngx.WARN, 'SINK ' + r.variables.args);
+        r.return(200, 'ok');
+    }, 1500);
+}
+export default { slow };
+EOF
+
+$t->write_file_expand('nginx.conf', <<'EOF');
+%%TEST_GLOBALS%%
+
+worker_processes 1;
+
+events {
+    worker_connections 256;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    js_import mw from %%TESTDIR%%/mw.js;
+    js_import sink from %%TESTDIR%%/sink.js;
+
+    middleware_background_max 3;
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+
+        location / {
+            middleware @mw;
+            return 200 "ok\n";
+        }
+
+        location = /metrics {
+            middleware_status;
+        }
+
+        location @mw {
+            js_content mw.handle;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_2%%;
+
+        location / {
+            js_content sink.slow;
+        }
+    }
+}
+EOF
+
+$t->run();
+
+my @res = $t->parallel(map { ["GET /?tag=cap$_ HTTP/1.1\r\nHost: localhost\r\n"
+                               . "Connection: close\r\n\r\n"] } 1 .. 8);
+
+is(scalar(grep { (status($_) // 0) == 200 } @res), 8,
+   'every response is unaffected by the cap');
+
+ok($t->wait_for_log(qr/\[warn\].*background queue full \(middleware_background_max 3\), 1 waitUntil task\(s\) of request "\w+" shed/, 5),
+   'shed work is logged with the request');
+
+sleep 2;
+
+my $m = body($t->http_get('/metrics'));
+my ($shed) = $m =~ /^nginx_middleware_background_total\{state="shed"\} (\d+)$/m;
+my ($started) = $m =~ /^nginx_middleware_background_total\{state="started"\} (\d+)$/m;
+my ($cancelled) = $m =~ /^nginx_middleware_tasks_total\{state="cancelled"\} (\d+)$/m;
+my @sunk = $t->error_log() =~ /SINK tag=cap\d/g;
+
+cmp_ok($shed, '>=', 5, "at least 5 of 8 shed (cap 3): $shed");
+is($started + $shed, 8, 'started + shed = 8');
+is(scalar @sunk, $started, 'the sink received exactly the work not shed');
+is($cancelled, $shed, 'the tasks of shed work counted as cancelled');
+
+$t->stop();
+$t->no_alerts_ok();
+
+done_testing();
