@@ -568,17 +568,23 @@ static int
 mw_decision_kind(mw_decision_t *d, mw_decision_seen_t *seen, char *err,
     size_t errlen)
 {
-    if (seen->rewrite && d->rewrite.len == 0) {
-        mw_decision_error(err, errlen, "empty value of header \""
-                          MW_F_REWRITE "\" in middleware "
-                          "decision");
-        return MW_ERROR;
-    }
+    /*
+     * an error decides whatever else was sent: an empty rewrite next to
+     * x-middleware-error must not turn it (or its pass-through) into an
+     * invalid decision
+     */
 
     if (seen->error) {
         d->kind = MW_DECISION_ERROR;
 
     } else if (seen->rewrite) {
+        if (d->rewrite.len == 0) {
+            mw_decision_error(err, errlen, "empty value of header \""
+                              MW_F_REWRITE "\" in middleware "
+                              "decision");
+            return MW_ERROR;
+        }
+
         d->kind = MW_DECISION_REWRITE;
 
     } else if (seen->next) {
