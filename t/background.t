@@ -171,7 +171,7 @@ sub sink_count {
     return scalar @l;
 }
 
-my $base = $t->active_connections();
+my $base = $t->baseline_connections();
 
 # --- keepalive: the next request is not held by the previous task --------
 

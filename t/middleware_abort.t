@@ -79,7 +79,7 @@ EOF
 
 $t->run();
 
-my $base = $t->active_connections();
+my $base = $t->baseline_connections();
 ok(defined $base, "baseline of active connections: $base");
 
 # HTTP/1: close the connection while the middleware waits
