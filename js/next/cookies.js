@@ -64,10 +64,21 @@ function parseCookie(header) {
     var i, pair, at, pairs, bag, value;
 
     bag = new Bag();
-    pairs = String(header).split(/; */);
+
+    /*
+     * the pieces between "; *" separators, as split(/; {0,}/) would give
+     * them, without a regular expression (costly in njs)
+     */
+
+    pairs = String(header).split(';');
 
     for (i = 0; i < pairs.length; i++) {
         pair = pairs[i];
+
+        if (i > 0 && pair.charCodeAt(0) === 32) {
+            for (at = 1; pair.charCodeAt(at) === 32; at++) { /* void */ }
+            pair = pair.slice(at);
+        }
 
         if (!pair) {
             continue;
@@ -244,22 +255,40 @@ function parseSetCookie(setCookie) {
 /* --- RequestCookies ----------------------------------------------------- */
 
 function RequestCookies(requestHeaders) {
-    var header, parsed, i;
+    initRequestCookies(this, requestHeaders, requestHeaders.get('cookie'));
+}
 
-    this._headers = requestHeaders;
-    this._parsed = new Bag();
 
-    header = requestHeaders.get('cookie');
+function initRequestCookies(self, requestHeaders, header) {
+    var parsed, i;
+
+    self._headers = requestHeaders;
+    self._parsed = new Bag();
 
     if (header) {
         parsed = parseCookie(header);
 
         for (i = 0; i < parsed.keys.length; i++) {
-            this._parsed.set(parsed.keys[i],
+            self._parsed.set(parsed.keys[i],
                              { name: parsed.keys[i],
                                value: parsed.get(parsed.keys[i]) });
         }
     }
+}
+
+
+/*
+ * internal: RequestCookies of requestHeaders as they were when their
+ * Cookie header value was "header" (null: none), as new RequestCookies()
+ * would have made them then
+ */
+
+function requestCookies(requestHeaders, header) {
+    var c = Object.create(RequestCookies.prototype);
+
+    initRequestCookies(c, requestHeaders, header);
+
+    return c;
 }
 
 
@@ -500,6 +529,7 @@ ResponseCookies.prototype.toString = function () {
 
 export default {
     RequestCookies: RequestCookies,
+    requestCookies: requestCookies,
     ResponseCookies: ResponseCookies,
     parseCookie: parseCookie,
     parseSetCookie: parseSetCookie,

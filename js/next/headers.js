@@ -22,9 +22,30 @@ var NOT_BYTE = /[^\x00-\xff]/;
 var LEADING_WS = /^[\t\n\r ]+/;
 var TRAILING_WS = /[\t\n\r ]+$/;
 
+/*
+ * a valid value in one anchored test: bytes 0x01-0xff but CR LF (njs
+ * 0.7.9's "$" also matches before a final LF, hence the lookahead)
+ */
+
+var GOOD_VALUE = /^[\x01-\x09\x0b\x0c\x0e-\xff]*(?![\s\S])/;
+
+
+function isWhitespace(c) {
+    return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
 
 function normalizeValue(value) {
-    return String(value).replace(LEADING_WS, '').replace(TRAILING_WS, '');
+    value = String(value);
+
+    if (value.length === 0
+        || (!isWhitespace(value.charCodeAt(0))
+            && !isWhitespace(value.charCodeAt(value.length - 1))))
+    {
+        return value;
+    }
+
+    return value.replace(LEADING_WS, '').replace(TRAILING_WS, '');
 }
 
 
@@ -42,6 +63,10 @@ function checkName(method, name) {
 
 function checkValue(method, name, value) {
     value = normalizeValue(value);
+
+    if (GOOD_VALUE.test(value)) {
+        return value;
+    }
 
     if (BAD_VALUE.test(value)) {
         throw new TypeError('Headers.' + method + ': "' + value

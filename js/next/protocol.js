@@ -17,11 +17,20 @@ import headersMod from './headers.js';
 
 var Headers = headersMod.Headers;
 
-var NON_ASCII = /[^\x00-\x7f]/;
+/* nothing to escape (see util.js on "$" and the cost of regexps) */
+
+var PLAIN_VALUE = /^[^%\r\n\0]*(?![\s\S])/;
+var PLAIN_NAME = /^[^%\r\n\0:]*(?![\s\S])/;
 
 
 function escapeValue(s) {
-    return String(s).replace(/[%\r\n\0]/g, function (c) {
+    s = String(s);
+
+    if (PLAIN_VALUE.test(s)) {
+        return s;
+    }
+
+    return s.replace(/[%\r\n\0]/g, function (c) {
         return c === '%' ? '%25' : c === '\r' ? '%0D'
                : c === '\n' ? '%0A' : '%00';
     });
@@ -29,7 +38,13 @@ function escapeValue(s) {
 
 
 function escapeName(s) {
-    return escapeValue(String(s).toLowerCase()).replace(/:/g, '%3A');
+    s = String(s).toLowerCase();
+
+    if (PLAIN_NAME.test(s)) {
+        return s;
+    }
+
+    return escapeValue(s).replace(/:/g, '%3A');
 }
 
 
@@ -132,7 +147,7 @@ function encode(status, fields, body) {
         body = '';
     }
 
-    if (typeof body === 'string' && !NON_ASCII.test(head)) {
+    if (typeof body === 'string' && util.isAscii(head)) {
         return head + body;
     }
 
@@ -148,8 +163,13 @@ function encode(status, fields, body) {
 }
 
 
+/* encode(200, [['x-middleware-next', '1']], '') */
+
+var NEXT = 'MW1 200\nx-middleware-next:1\n\n';
+
+
 function next() {
-    return encode(200, [['x-middleware-next', '1']], '');
+    return NEXT;
 }
 
 

@@ -19,7 +19,6 @@ import cookiesMod from './cookies.js';
 var Headers = headersMod.Headers;
 var URL = urlMod.URL;
 var NextURL = urlMod.NextURL;
-var RequestCookies = cookiesMod.RequestCookies;
 
 var METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 
@@ -85,123 +84,163 @@ function NextRequest(input, init) {
 
     this._nextUrl = new NextURL(url, { headers: this._headers });
     this._url = this._nextUrl.href;
-    this._cookies = new RequestCookies(this._headers);
+    this._cookies = new cookiesMod.RequestCookies(this._headers);
     this._bodyUsed = false;
 }
 
 
-function getter(name, get) {
-    Object.defineProperty(NextRequest.prototype, name, {
-        get: get,
-        enumerable: true,
-        configurable: true
-    });
-}
+/*
+ * The prototype as one object literal with accessors: far cheaper to set
+ * up than Object.defineProperty per member, and njs re-runs this for
+ * every request (the VM is cloned per request).  The accessors are
+ * enumerable and configurable as defineProperty made them.
+ *
+ * A request made by fromNginx() builds url / nextUrl and cookies on
+ * first use, from what the request had when it was made (_src, the
+ * Cookie header value): the result is the same as building them at once,
+ * whatever the middleware changes in the meantime.
+ */
 
+NextRequest.prototype = {
+    get method() { return this._method; },
 
-getter('method', function () { return this._method; });
-getter('url', function () { return this._url; });
-getter('nextUrl', function () { return this._nextUrl; });
-getter('headers', function () { return this._headers; });
-getter('cookies', function () { return this._cookies; });
-getter('ip', function () { return this._ip; });
-getter('geo', function () { return undefined; });
-getter('bodyUsed', function () { return this._bodyUsed; });
-getter('redirect', function () { return 'follow'; });
-getter('mode', function () { return 'cors'; });
-getter('credentials', function () { return 'same-origin'; });
-getter('cache', function () { return 'default'; });
-getter('signal', function () { return undefined; });
-
-getter('page', function () {
-    throw new Error('The request.page has been deprecated in favour of '
-                    + '`URLPattern`.\n  Read more: https://nextjs.org/docs/'
-                    + 'messages/middleware-request-page');
-});
-
-getter('ua', function () {
-    throw new Error('The request.ua has been removed in favour of '
-                    + '`userAgent` function.\n  Read more: https://nextjs.org/'
-                    + 'docs/messages/middleware-parse-user-agent');
-});
-
-
-/* the body: null for GET/HEAD without one, otherwise what nginx gave */
-
-getter('body', function () {
-    if (this._body === undefined) {
-        if (this._method === 'GET' || this._method === 'HEAD') {
-            return null;
+    get url() {
+        if (this._url === null) {
+            this._buildUrl();
         }
 
-        throw bodyError();
+        return this._url;
+    },
+
+    get nextUrl() {
+        if (this._nextUrl === null) {
+            this._buildUrl();
+        }
+
+        return this._nextUrl;
+    },
+
+    get headers() { return this._headers; },
+
+    get cookies() {
+        if (this._cookies === null) {
+            this._cookies = cookiesMod.requestCookies(this._headers,
+                                                      this._cookieHeader);
+        }
+
+        return this._cookies;
+    },
+
+    get ip() { return this._ip; },
+    get geo() { return undefined; },
+    get bodyUsed() { return this._bodyUsed; },
+    get redirect() { return 'follow'; },
+    get mode() { return 'cors'; },
+    get credentials() { return 'same-origin'; },
+    get cache() { return 'default'; },
+    get signal() { return undefined; },
+
+    get page() {
+        throw new Error('The request.page has been deprecated in favour of '
+                        + '`URLPattern`.\n  Read more: https://nextjs.org/'
+                        + 'docs/messages/middleware-request-page');
+    },
+
+    get ua() {
+        throw new Error('The request.ua has been removed in favour of '
+                        + '`userAgent` function.\n  Read more: https://'
+                        + 'nextjs.org/docs/messages/middleware-parse-user-'
+                        + 'agent');
+    },
+
+    /* the body: null for GET/HEAD without one, otherwise what nginx gave */
+
+    get body() {
+        if (this._body === undefined) {
+            if (this._method === 'GET' || this._method === 'HEAD') {
+                return null;
+            }
+
+            throw bodyError();
+        }
+
+        return this._body;
+    },
+
+    _buildUrl: function () {
+        var url = nginxUrl(this._src);
+
+        this._nextUrl = url;
+        this._url = url.href;
+        this._src = null;
+    },
+
+    _consume: function () {
+        if (this._body === undefined) {
+            return Promise.reject(bodyError());
+        }
+
+        if (this._bodyUsed) {
+            return Promise.reject(new TypeError('Body is unusable: Body has '
+                                                + 'already been read'));
+        }
+
+        this._bodyUsed = true;
+
+        return Promise.resolve(this._body);
+    },
+
+    text: function () {
+        return this._consume().then(function (b) {
+            if (b === null) {
+                return '';
+            }
+
+            if (typeof b === 'string') {
+                return b;
+            }
+
+            return util.utf8Decode(util.toUint8Array(b));
+        });
+    },
+
+    json: function () {
+        return this.text().then(function (t) { return JSON.parse(t); });
+    },
+
+    arrayBuffer: function () {
+        return this._consume().then(function (b) {
+            var bytes;
+
+            if (b === null) {
+                return new ArrayBuffer(0);
+            }
+
+            bytes = (typeof b === 'string') ? util.stringBytes(b)
+                                            : util.toUint8Array(b);
+
+            return bytes.buffer.slice(bytes.byteOffset,
+                                      bytes.byteOffset + bytes.byteLength);
+        });
+    },
+
+    clone: function () {
+        return new NextRequest(this);
+    },
+
+    toString: function () {
+        return '[object NextRequest]';
     }
+};
 
-    return this._body;
+
+/* as the prototype a function gets: constructor, not enumerable */
+
+Object.defineProperty(NextRequest.prototype, 'constructor', {
+    value: NextRequest,
+    writable: true,
+    configurable: true
 });
-
-
-NextRequest.prototype._consume = function () {
-    if (this._body === undefined) {
-        return Promise.reject(bodyError());
-    }
-
-    if (this._bodyUsed) {
-        return Promise.reject(new TypeError('Body is unusable: Body has '
-                                            + 'already been read'));
-    }
-
-    this._bodyUsed = true;
-
-    return Promise.resolve(this._body);
-};
-
-
-NextRequest.prototype.text = function () {
-    return this._consume().then(function (b) {
-        if (b === null) {
-            return '';
-        }
-
-        if (typeof b === 'string') {
-            return b;
-        }
-
-        return util.utf8Decode(util.toUint8Array(b));
-    });
-};
-
-
-NextRequest.prototype.json = function () {
-    return this.text().then(function (t) { return JSON.parse(t); });
-};
-
-
-NextRequest.prototype.arrayBuffer = function () {
-    return this._consume().then(function (b) {
-        var bytes;
-
-        if (b === null) {
-            return new ArrayBuffer(0);
-        }
-
-        bytes = (typeof b === 'string') ? util.stringBytes(b)
-                                        : util.toUint8Array(b);
-
-        return bytes.buffer.slice(bytes.byteOffset,
-                                  bytes.byteOffset + bytes.byteLength);
-    });
-};
-
-
-NextRequest.prototype.clone = function () {
-    return new NextRequest(this);
-};
-
-
-NextRequest.prototype.toString = function () {
-    return '[object NextRequest]';
-};
 
 
 /* --- from nginx ---------------------------------------------------------- */
@@ -209,6 +248,10 @@ NextRequest.prototype.toString = function () {
 /* the request target in ASCII: bytes above 0x7f percent-encoded */
 
 function asciiTarget(t) {
+    if (util.isAscii(t)) {
+        return t;
+    }
+
     return t.replace(/[^\x00-\x7f]/g, function (c) {
         var b = c.charCodeAt(0) & 0xff;
         return '%' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
@@ -241,54 +284,21 @@ function rawPath(r) {
 }
 
 
-function fromNginx(r) {
-    var i, raw, name, value, headers, scheme, host, target, url, req,
-        nurl, body, cookie, exposed;
+/*
+ * a header value from nginx kept as is: ASCII without NUL CR LF (the
+ * lookahead: njs 0.7.9's "$" also matches before a final LF)
+ */
 
-    headers = new Headers();
-    raw = r.rawHeadersIn || [];
-    cookie = null;
+var PLAIN = /^[\x01-\x09\x0b\x0c\x0e-\x7f]*(?![\s\S])/;
+var BAD_VALUE = /[\0\r\n]/;
 
-    for (i = 0; i < raw.length; i++) {
-        name = util.fromWire(raw[i][0]);
-        value = util.fromWire(raw[i][1]);
 
-        if (!headersMod.TOKEN.test(name) || /[\0\r\n]/.test(value)) {
-            continue;
-        }
+/* NextURL of a request from what fromNginx() saw */
 
-        /*
-         * several Cookie lines (HTTP/2 sends one per cookie) become one,
-         * joined with "; " as Node.js and RFC 9113 8.2.3 do
-         */
+function nginxUrl(src) {
+    var target, nurl, url;
 
-        if (name.toLowerCase() === 'cookie') {
-            if (cookie !== null) {
-                cookie.value += '; ' + value;
-                continue;
-            }
-
-            headers._appendRaw(name, value);
-            cookie = headers._list[headers._list.length - 1];
-            continue;
-        }
-
-        headers._appendRaw(name, value);
-    }
-
-    scheme = variable(r, 'middleware_scheme') || variable(r, 'scheme')
-             || 'http';
-    host = headers.get('host');
-
-    if (host !== null && host.indexOf(',') !== -1) {
-        host = host.split(',')[0].trim();
-    }
-
-    if (!host) {
-        host = variable(r, 'host') || 'localhost';
-    }
-
-    target = asciiTarget(util.fromWire(variable(r, 'request_uri') || '/'));
+    target = asciiTarget(src.target);
 
     if (target.charAt(0) !== '/') {
         /* absolute-form or "*": keep only path and query */
@@ -303,17 +313,87 @@ function fromNginx(r) {
     }
 
     try {
-        url = new NextURL(scheme + '://' + asciiTarget(host) + target);
+        url = new NextURL(src.scheme + '://' + asciiTarget(src.host)
+                          + target);
 
     } catch (e) {
-        url = new NextURL(scheme + '://'
-                          + (variable(r, 'host') || 'localhost') + target);
+        url = new NextURL(src.scheme + '://' + (src.fallback || 'localhost')
+                          + target);
     }
 
     /* Next.js re-serializes the query through URLSearchParams */
 
     if (url._rec.query !== null) {
         url.searchParams._update();
+    }
+
+    return url;
+}
+
+
+function fromNginx(r) {
+    var i, raw, name, lname, value, headers, list, scheme, host, req, body,
+        cookie, exposed, fallback;
+
+    headers = new Headers();
+    list = headers._list;
+    raw = r.rawHeadersIn || [];
+    cookie = null;
+
+    for (i = 0; i < raw.length; i++) {
+        name = raw[i][0];
+        value = raw[i][1];
+
+        /* a token is ASCII: fromWire() would not change it */
+
+        if (typeof name !== 'string') {
+            name = util.fromWire(name);
+        }
+
+        if (!headersMod.TOKEN.test(name)) {
+            continue;
+        }
+
+        if (typeof value !== 'string' || !PLAIN.test(value)) {
+            value = util.fromWire(value);
+
+            if (BAD_VALUE.test(value)) {
+                continue;
+            }
+        }
+
+        lname = name.toLowerCase();
+
+        /*
+         * several Cookie lines (HTTP/2 sends one per cookie) become one,
+         * joined with "; " as Node.js and RFC 9113 8.2.3 do
+         */
+
+        if (lname === 'cookie') {
+            if (cookie !== null) {
+                cookie.value += '; ' + value;
+                continue;
+            }
+
+            cookie = { name: name, lname: lname, value: value };
+            list.push(cookie);
+            continue;
+        }
+
+        list.push({ name: name, lname: lname, value: value });
+    }
+
+    scheme = variable(r, 'middleware_scheme') || variable(r, 'scheme')
+             || 'http';
+    host = headers.get('host');
+    fallback = variable(r, 'host');
+
+    if (host !== null && host.indexOf(',') !== -1) {
+        host = host.split(',')[0].trim();
+    }
+
+    if (!host) {
+        host = fallback || 'localhost';
     }
 
     body = undefined;
@@ -354,9 +434,12 @@ function fromNginx(r) {
     req._headers = headers;
     req._body = body;
     req._ip = r.remoteAddress;
-    req._nextUrl = url;
-    req._url = url.href;
-    req._cookies = new RequestCookies(headers);
+    req._src = { scheme: scheme, host: host, fallback: fallback,
+                 target: util.fromWire(variable(r, 'request_uri') || '/') };
+    req._nextUrl = null;
+    req._url = null;
+    req._cookies = null;
+    req._cookieHeader = (cookie !== null) ? cookie.value : null;
     req._bodyUsed = false;
 
     return req;
