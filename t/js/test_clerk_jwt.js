@@ -63,14 +63,21 @@ function rejects(t, token, options, reason, name) {
 }
 
 
-function seq(fns) {
-    var p = Promise.resolve();
+/*
+ * seq(f1, f2, ...): run promise-returning functions one after the other.
+ * Arguments, not an array: on njs 0.7.9 an array literal holding function
+ * expressions turns the number constants 0..n-1 into strings, VM-wide.
+ */
 
-    fns.forEach(function (f) {
-        p = p.then(f);
-    });
+function seq() {
+    return seqList(Array.prototype.slice.call(arguments));
+}
 
-    return p;
+
+function seqList(fns) {
+    return fns.reduce(function (p, f) {
+        return p.then(f);
+    }, Promise.resolve());
 }
 
 
@@ -108,7 +115,7 @@ var GOOD = JSON.parse(new TextDecoder().decode(dec(parts(tok.valid)[1])));
 
 
 test('valid RS256 token', function (t) {
-    return seq([
+    return seq(
         function () {
             return accepts(t, tok.valid, opts(), 'accepted', function (c) {
                 t.is(c.sub, 'user_1', 'sub');
@@ -134,7 +141,7 @@ test('valid RS256 token', function (t) {
             return accepts(t, tok.valid, { jwks: fx.jwks },
                            'no issuer / authorizedParties: not checked');
         }
-    ]);
+    );
 });
 
 
@@ -153,7 +160,7 @@ test('key import is cached per kid', function (t) {
         return orig.apply(subtle, arguments);
     };
 
-    return seq([
+    return seq(
         function () { return rejects(t, token, { jwks: jwks },
                                      'bad-signature',
                                      'header changed: signature fails'); },
@@ -163,7 +170,7 @@ test('key import is cached per kid', function (t) {
             subtle.importKey = orig;
             t.is(calls, 1, 'one importKey for two verifications');
         }
-    ]).then(null, function (e) {
+    ).then(null, function (e) {
         subtle.importKey = orig;
         throw e;
     });
@@ -181,7 +188,7 @@ test('exp / nbf / iat and the clock skew', function (t) {
         return o;
     }
 
-    return seq([
+    return seq(
         function () { return rejects(t, tok.expired, opts(), 'expired',
                                      'expired in 2023'); },
         function () { return accepts(t, tok.expired, at(1699999999000),
@@ -196,7 +203,7 @@ test('exp / nbf / iat and the clock skew', function (t) {
                                      'skew 0: at exp expired'); },
         function () { return accepts(t, tok.valid, at(EXP + 59000, 60000),
                                      'clockSkewInMs 60000 honored'); },
-        function () { return rejects(t, tok.valid, at(EXP, -5), 'expired',
+        function () { return rejects(t, tok.valid, at(EXP + 5000, -5), 'expired',
                                      'negative skew: default 5 s used'); },
         function () { return rejects(t, tok.nbfFuture, opts(),
                                      'not-yet-valid', 'nbf in 2099'); },
@@ -215,12 +222,12 @@ test('exp / nbf / iat and the clock skew', function (t) {
                                      'exp as a string: malformed'); },
         function () { return rejects(t, tok.nbfString, opts(), 'malformed',
                                      'nbf as a string: malformed'); }
-    ]);
+    );
 });
 
 
 test('issuer', function (t) {
-    return seq([
+    return seq(
         function () { return rejects(t, tok.wrongIss, opts(), 'bad-issuer',
                                      'other issuer'); },
         function () { return rejects(t, tok.noIss, opts(), 'bad-issuer',
@@ -241,12 +248,12 @@ test('issuer', function (t) {
                                          return /^https:\/\/clerk\./.test(iss);
                                      } }), 'bad-issuer',
                                      'issuer function: false'); }
-    ]);
+    );
 });
 
 
 test('authorized parties (azp)', function (t) {
-    return seq([
+    return seq(
         function () { return rejects(t, tok.wrongAzp, opts(), 'bad-azp',
                                      'azp not in the list'); },
         function () { return accepts(t, tok.wrongAzp,
@@ -261,7 +268,7 @@ test('authorized parties (azp)', function (t) {
                                      opts({ authorizedParties: ['https://x',
                                                                 fx.azp] }),
                                      'azp in a longer list'); }
-    ]);
+    );
 });
 
 
@@ -283,7 +290,7 @@ test('key selection (kid)', function (t) {
         return { keys: [k] };
     }
 
-    return seq([
+    return seq(
         function () { return rejects(t, tok.unknownKid, opts(), 'unknown-kid',
                                      'kid not in the JWKS'); },
         function () { return rejects(t, tok.noKid, opts(), 'unknown-kid',
@@ -323,7 +330,7 @@ test('key selection (kid)', function (t) {
                                      'jwks as JSON text'); },
         function () { return rejects(t, tok.valid, { jwks: '{' },
                                      'unknown-kid', 'jwks: bad JSON text'); }
-    ]);
+    );
 });
 
 
@@ -335,7 +342,7 @@ test('signatures', function (t) {
     last = new Uint8Array(sig);
     last[last.length - 1] ^= 0x80;
 
-    return seq([
+    return seq(
         function () { return rejects(t, tok.wrongKey, opts(), 'bad-signature',
                                      'signed by another key, same kid'); },
         function () { return rejects(t, tok.tamperedPayload, opts(),
@@ -356,7 +363,7 @@ test('signatures', function (t) {
                                         + p[1] + '.' + p[2],
                                      opts(), 'bad-signature',
                                      'header swapped for another kid'); }
-    ]);
+    );
 });
 
 
@@ -373,7 +380,7 @@ test('algorithms: none and others refused', function (t) {
         return unsigned(hh, GOOD, sig);
     }
 
-    return seq([
+    return seq(
         function () { return rejects(t, withAlg('none'), opts(),
                                      'alg-not-allowed', 'alg none'); },
         function () { return rejects(t, withAlg('none', parts(tok.valid)[2]),
@@ -404,7 +411,7 @@ test('algorithms: none and others refused', function (t) {
         function () { return rejects(t, withAlg('constructor', 'AAAA'),
                                      opts(), 'alg-not-allowed',
                                      'alg "constructor"'); }
-    ]);
+    );
 });
 
 
@@ -428,7 +435,7 @@ test('HS256 and algorithm confusion', function (t) {
         s.nbytes = a[4];
         s.binary = a[5];
 
-        return seq([
+        return seq(
             function () { return accepts(t, s.good, opts({ secret: SECRET }),
                                          'HS256 with the secret'); },
             function () { return accepts(t, s.good, { secret: SECRET },
@@ -509,7 +516,7 @@ test('HS256 and algorithm confusion', function (t) {
                                    'bad-azp', 'HS256 azp checked');
                 });
             }
-        ]);
+        );
     });
 });
 
@@ -532,7 +539,7 @@ test('malformed tokens', function (t) {
         [h + '.' + pl + '.' + sg.replace(/-/g, '+').replace(/_/g, '/')
             + (/[-_]/.test(sg) ? '' : '+'), 'standard base64 alphabet'],
         [h + '.' + pl + ' .' + sg, 'space in the payload'],
-        [h + '.' + pl + '.' + sg + 'A', 'signature length % 4 == 1'],
+        [h + '.' + pl + '.' + sg + 'AAA', 'signature length % 4 == 1'],
         [h + '.' + pl + '.' + sg.slice(0, -1) + 'R',
             'non-canonical last signature char'],
         [enc('not json') + '.' + pl + '.' + sg, 'header not JSON'],
@@ -544,18 +551,22 @@ test('malformed tokens', function (t) {
         [h + '.' + pl + '.\u00e9' + sg, 'non-ASCII in the signature']
     ];
 
-    return seq(cases.map(function (c) {
+    return seqList(cases.map(function (c) {
         return function () {
             return rejects(t, c[0], opts(), 'malformed', 'malformed: ' + c[1]);
         };
-    }).concat([
-        function () { return rejects(t, tok.payloadArray, opts(), 'malformed',
-                                     'signed payload that is an array'); },
-        function () { return rejects(t, tok.payloadNotJson, opts(),
-                                     'malformed', 'signed payload not JSON'); },
-        function () { return rejects(t, tok.crit, opts(), 'malformed',
-                                     '"crit" header refused'); }
-    ]));
+    })).then(function () {
+        return seq(
+            function () { return rejects(t, tok.payloadArray, opts(),
+                                         'malformed',
+                                         'signed payload that is an array'); },
+            function () { return rejects(t, tok.payloadNotJson, opts(),
+                                         'malformed',
+                                         'signed payload not JSON'); },
+            function () { return rejects(t, tok.crit, opts(), 'malformed',
+                                         '"crit" header refused'); }
+        );
+    });
 });
 
 
@@ -631,7 +642,7 @@ test('base64url, SPKI, comparison helpers', function (t) {
     }
 
     t.is(hex, fx.spkiHex, 'SPKI DER from the JWK == openssl\'s');
-    t.is(spki[0x1c], 0x00, 'leading 0x00 before a modulus with the high bit');
+    t.is(spki[32], 0x00, 'leading 0x00 before a modulus with the high bit');
 
     /* n with explicit leading zero bytes: same DER */
     t.is(tap.binary(clerk._internal.jwkToSpki({
