@@ -172,7 +172,10 @@ sub run {
     $self->{pid} = $pid;
 
     my $limit = time() + ($VALGRIND ? 60 : 10);
-    my @ports = values %{ $self->{ports} };
+
+    # the ports nginx listens on (others may be for a server that is down)
+    my @ports = $self->read_file('nginx.conf')
+        =~ /^\s*listen\s+127\.0\.0\.1:(\d+)/mg;
 
     while (time() < $limit) {
         if (waitpid($pid, WNOHANG) == $pid) {
