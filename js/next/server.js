@@ -84,7 +84,7 @@ function getRequestExecutionContext() {
 
 
 function Context(r) {
-    var self = this;
+    var self = this, id;
 
     this.r = r;
 
@@ -94,9 +94,9 @@ function Context(r) {
      * noise when that happens inside a promise job)
      */
 
-    this.module = (variable(r, 'middleware_request_id') !== undefined);
-    this.requestId = variable(r, 'middleware_request_id')
-                     || variable(r, 'request_id') || '';
+    id = variable(r, 'middleware_request_id');
+    this.module = (id !== undefined);
+    this.requestId = id || variable(r, 'request_id') || '';
     this.tasks = [];              /* settled-never-rejecting wrappers */
     this.fulfilled = 0;
     this.rejected = 0;
@@ -308,8 +308,20 @@ function stackOf(e) {
 
 /* --- serve --------------------------------------------------------------- */
 
-function run(r, middleware, compiled, report) {
-    var ctx, request, event, result, path;
+function run(r, middleware, matcher) {
+    var ctx, request, event, result, path, matched;
+
+    /*
+     * the C module evaluates config.matcher once it has the report (then
+     * $middleware_matched is "1"); only otherwise is the compiled matcher
+     * needed: compiling it may throw, as serve() did before
+     */
+
+    matched = (variable(r, 'middleware_matched') === '1');
+
+    if (!matched) {
+        compileMatcher(matcher);
+    }
 
     ctx = new Context(r);
     current = ctx;
@@ -362,10 +374,10 @@ function run(r, middleware, compiled, report) {
     try {
         request = requestMod.fromNginx(r);
 
-        if (variable(r, 'middleware_matched') !== '1') {
+        if (!matched) {
             if (ctx.module) {
                 try {
-                    r.variables.middleware_matcher = report;
+                    r.variables.middleware_matcher = matcher.report;
 
                 } catch (ignore) {
                 }
@@ -373,7 +385,7 @@ function run(r, middleware, compiled, report) {
 
             path = requestMod.rawPath(r);
 
-            if (!matcherMod.match(compiled, path,
+            if (!matcherMod.match(matcher.compiled, path,
                                   { headers: request.headers,
                                     searchParams:
                                         request.nextUrl.searchParams }))
@@ -405,8 +417,28 @@ function run(r, middleware, compiled, report) {
 }
 
 
+/*
+ * config.matcher compiled when first needed: serve() runs at the top
+ * level of the user's module, which njs 0.7.9 re-runs for every request,
+ * while nginx needs the compiled matcher only until the C module has its
+ * report.  Without nginx (the njs CLI) serve() compiles at once, so that
+ * an invalid matcher throws there; under nginx it throws from handle()
+ * on the requests that need it, which fail as a throw at the top level
+ * made them fail.
+ */
+
+function compileMatcher(m) {
+    if (m.compiled === null) {
+        m.compiled = matcherMod.compile(m.source);
+        m.report = matcherMod.report(m.compiled);
+    }
+
+    return m.compiled;
+}
+
+
 function serve(middleware, config) {
-    var compiled, report;
+    var matcher;
 
     if (typeof middleware !== 'function') {
         throw new TypeError('serve(middleware, config): middleware must be '
@@ -414,16 +446,28 @@ function serve(middleware, config) {
     }
 
     config = config || {};
-    compiled = matcherMod.compile(config.matcher);
-    report = matcherMod.report(compiled);
+    matcher = { source: config.matcher, compiled: null, report: null,
+                shown: null, set: false };
+
+    if (typeof ngx === 'undefined') {
+        compileMatcher(matcher);
+    }
 
     return {
         handle: function (r) {
-            run(r, middleware, compiled, report);
+            run(r, middleware, matcher);
         },
         middleware: middleware,
         config: config,
-        matcher: compiled
+
+        get matcher() {
+            return matcher.set ? matcher.shown : compileMatcher(matcher);
+        },
+
+        set matcher(v) {
+            matcher.set = true;
+            matcher.shown = v;
+        }
     };
 }
 
