@@ -37,6 +37,43 @@ function Response(body, init) {
 }
 
 
+/*
+ * The prototype as one object literal with accessors: far cheaper to set
+ * up than Object.defineProperty per member (njs re-runs it for every
+ * request); accessors enumerable and configurable, as before.
+ */
+
+Response.prototype = {
+    get status() { return this._status; },
+
+    get statusText() { return this._statusText; },
+
+    get ok() {
+        return this._status >= 200 && this._status <= 299;
+    },
+
+    get headers() { return this._headers; },
+
+    get redirected() { return false; },
+
+    get type() { return this._type; },
+
+    get url() { return this._url; },
+
+    get bodyUsed() { return this._bodyUsed; },
+
+    /* no streams: the body as it was given (string, bytes) or null */
+    get body() { return this._body; }
+};
+
+
+Object.defineProperty(Response.prototype, 'constructor', {
+    value: Response,
+    writable: true,
+    configurable: true
+});
+
+
 Response.prototype._setup = function (body, init) {
     var status, type;
 
@@ -96,31 +133,6 @@ Response.prototype._setup = function (body, init) {
         this._headers.append('content-type', type);
     }
 };
-
-
-function getter(proto, name, get) {
-    Object.defineProperty(proto, name, {
-        get: get,
-        enumerable: true,
-        configurable: true
-    });
-}
-
-
-getter(Response.prototype, 'status', function () { return this._status; });
-getter(Response.prototype, 'statusText',
-       function () { return this._statusText; });
-getter(Response.prototype, 'ok', function () {
-    return this._status >= 200 && this._status <= 299;
-});
-getter(Response.prototype, 'headers', function () { return this._headers; });
-getter(Response.prototype, 'redirected', function () { return false; });
-getter(Response.prototype, 'type', function () { return this._type; });
-getter(Response.prototype, 'url', function () { return this._url; });
-getter(Response.prototype, 'bodyUsed', function () { return this._bodyUsed; });
-
-/* no streams: the body as it was given (string, bytes) or null */
-getter(Response.prototype, 'body', function () { return this._body; });
 
 
 Response.prototype._consume = function () {
@@ -355,13 +367,14 @@ function NextResponse(body, init) {
 }
 
 
-NextResponse.prototype = Object.create(Response.prototype);
-NextResponse.prototype.constructor = NextResponse;
+NextResponse.prototype = {
+    __proto__: Response.prototype,
+    constructor: NextResponse,
 
-
-getter(NextResponse.prototype, 'cookies', function () {
-    return this._cookies;
-});
+    get cookies() {
+        return this._cookies;
+    }
+};
 
 
 NextResponse.json = function (body, init) {

@@ -1024,6 +1024,232 @@ function URL(input, base) {
 }
 
 
+/*
+ * The prototype as one object literal with accessors: far cheaper to set
+ * up than Object.defineProperty per member (njs re-runs it for every
+ * request); accessors enumerable and configurable, as before.
+ */
+
+URL.prototype = {
+    get href() {
+        return serialize(this._rec, false);
+    },
+
+    set href(v) {
+        this._init(parse(String(v), null));
+    },
+
+    get origin() {
+        var s = this._rec.scheme;
+
+        if (s in SPECIAL && s !== 'file:') {
+            return s + '//' + serializeHost(this._rec);
+        }
+
+        if (s === 'blob:') {
+            try {
+                return new URL(serializePath(this._rec)).origin;
+
+            } catch (e) {
+                return 'null';
+            }
+        }
+
+        return 'null';
+    },
+
+    set origin(v) {},
+
+    get protocol() {
+        return this._rec.scheme;
+    },
+
+    set protocol(v) {
+        var m = SCHEME_RE.exec(String(v) + ':');
+
+        if (!m) {
+            return;
+        }
+
+        v = m[1].toLowerCase() + ':';
+
+        if ((v in SPECIAL) !== (this._rec.scheme in SPECIAL)) {
+            return;
+        }
+
+        if (v === 'file:' && (this._rec.username || this._rec.password
+                              || this._rec.port !== null))
+        {
+            return;
+        }
+
+        this._rec.scheme = v;
+
+        if (this._rec.port !== null && SPECIAL[v] === parseInt(this._rec.port,
+                                                                10))
+        {
+            this._rec.port = null;
+        }
+    },
+
+    get username() {
+        return this._rec.username;
+    },
+
+    set username(v) {
+        if (this._rec.host === null || this._rec.host === ''
+            || this._rec.scheme === 'file:')
+        {
+            return;
+        }
+
+        this._rec.username = encodeUserinfo(String(v));
+    },
+
+    get password() {
+        return this._rec.password;
+    },
+
+    set password(v) {
+        if (this._rec.host === null || this._rec.host === ''
+            || this._rec.scheme === 'file:')
+        {
+            return;
+        }
+
+        this._rec.password = encodeUserinfo(String(v));
+    },
+
+    get host() {
+        return this._rec.host === null ? '' : serializeHost(this._rec);
+    },
+
+    set host(v) {
+        this._setHost(String(v), true);
+    },
+
+    get hostname() {
+        return this._rec.host === null ? '' : this._rec.host;
+    },
+
+    set hostname(v) {
+        this._setHost(String(v), false);
+    },
+
+    get port() {
+        return this._rec.port === null ? '' : this._rec.port;
+    },
+
+    set port(v) {
+        var m;
+
+        if (this._rec.host === null || this._rec.host === ''
+            || this._rec.scheme === 'file:')
+        {
+            return;
+        }
+
+        v = String(v);
+
+        if (v === '') {
+            this._rec.port = null;
+            return;
+        }
+
+        m = /^[0-9]+/.exec(v);
+
+        if (!m || parseInt(m[0], 10) > 65535) {
+            return;
+        }
+
+        v = String(parseInt(m[0], 10));
+        this._rec.port = (SPECIAL[this._rec.scheme] === parseInt(v, 10)) ? null
+                                                                         : v;
+    },
+
+    get pathname() {
+        return serializePath(this._rec);
+    },
+
+    set pathname(v) {
+        var special = this._rec.scheme in SPECIAL;
+
+        if (typeof this._rec.path === 'string') {
+            return;
+        }
+
+        v = String(v);
+
+        if (special || v.charAt(0) === '/') {
+            v = v.replace(special ? /^[\/\\]/ : /^\//, '');
+            this._rec.path = parsePath(v, special, []);
+
+        } else if (v === '') {
+            this._rec.path = [];
+
+        } else {
+            this._rec.path = parsePath(v, special, []);
+        }
+    },
+
+    get search() {
+        return (this._rec.query === null || this._rec.query === '')
+               ? '' : '?' + this._rec.query;
+    },
+
+    set search(v) {
+        v = String(v);
+
+        if (v === '') {
+            this._rec.query = null;
+            this._queryChanged();
+            return;
+        }
+
+        if (v.charAt(0) === '?') {
+            v = v.slice(1);
+        }
+
+        this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
+                                                       : encodeQuery)(v);
+        this._queryChanged();
+    },
+
+    get searchParams() {
+        return this._params;
+    },
+
+    set searchParams(v) {},
+
+    get hash() {
+        return (this._rec.fragment === null || this._rec.fragment === '')
+               ? '' : '#' + this._rec.fragment;
+    },
+
+    set hash(v) {
+        v = String(v);
+
+        if (v === '') {
+            this._rec.fragment = null;
+            return;
+        }
+
+        if (v.charAt(0) === '#') {
+            v = v.slice(1);
+        }
+
+        this._rec.fragment = encodeFragment(v);
+    }
+};
+
+
+Object.defineProperty(URL.prototype, 'constructor', {
+    value: URL,
+    writable: true,
+    configurable: true
+});
+
+
 URL.prototype._init = function (rec) {
     this._rec = rec;
     this._params = new URLSearchParams(rec.query || '');
@@ -1055,114 +1281,6 @@ URL.parse = function (input, base) {
         return null;
     }
 };
-
-
-function accessor(name, get, set) {
-    Object.defineProperty(URL.prototype, name, {
-        get: get,
-        set: set || function () {},
-        enumerable: true,
-        configurable: true
-    });
-}
-
-
-accessor('href', function () {
-    return serialize(this._rec, false);
-}, function (v) {
-    this._init(parse(String(v), null));
-});
-
-
-accessor('origin', function () {
-    var s = this._rec.scheme;
-
-    if (s in SPECIAL && s !== 'file:') {
-        return s + '//' + serializeHost(this._rec);
-    }
-
-    if (s === 'blob:') {
-        try {
-            return new URL(serializePath(this._rec)).origin;
-
-        } catch (e) {
-            return 'null';
-        }
-    }
-
-    return 'null';
-});
-
-
-accessor('protocol', function () {
-    return this._rec.scheme;
-}, function (v) {
-    var m = SCHEME_RE.exec(String(v) + ':');
-
-    if (!m) {
-        return;
-    }
-
-    v = m[1].toLowerCase() + ':';
-
-    if ((v in SPECIAL) !== (this._rec.scheme in SPECIAL)) {
-        return;
-    }
-
-    if (v === 'file:' && (this._rec.username || this._rec.password
-                          || this._rec.port !== null))
-    {
-        return;
-    }
-
-    this._rec.scheme = v;
-
-    if (this._rec.port !== null && SPECIAL[v] === parseInt(this._rec.port,
-                                                            10))
-    {
-        this._rec.port = null;
-    }
-});
-
-
-accessor('username', function () {
-    return this._rec.username;
-}, function (v) {
-    if (this._rec.host === null || this._rec.host === ''
-        || this._rec.scheme === 'file:')
-    {
-        return;
-    }
-
-    this._rec.username = encodeUserinfo(String(v));
-});
-
-
-accessor('password', function () {
-    return this._rec.password;
-}, function (v) {
-    if (this._rec.host === null || this._rec.host === ''
-        || this._rec.scheme === 'file:')
-    {
-        return;
-    }
-
-    this._rec.password = encodeUserinfo(String(v));
-});
-
-
-accessor('host', function () {
-    return this._rec.host === null ? '' : serializeHost(this._rec);
-}, function (v) {
-    this._setHost(String(v), true);
-});
-
-
-accessor('hostname', function () {
-    return this._rec.host === null ? '' : this._rec.host;
-}, function (v) {
-    this._setHost(String(v), false);
-});
 
 
 URL.prototype._setHost = function (v, withPort) {
@@ -1207,106 +1325,6 @@ URL.prototype._setHost = function (v, withPort) {
     this._rec.host = rec.host;
     this._rec.port = rec.port;
 };
-
-
-accessor('port', function () {
-    return this._rec.port === null ? '' : this._rec.port;
-}, function (v) {
-    var m;
-
-    if (this._rec.host === null || this._rec.host === ''
-        || this._rec.scheme === 'file:')
-    {
-        return;
-    }
-
-    v = String(v);
-
-    if (v === '') {
-        this._rec.port = null;
-        return;
-    }
-
-    m = /^[0-9]+/.exec(v);
-
-    if (!m || parseInt(m[0], 10) > 65535) {
-        return;
-    }
-
-    v = String(parseInt(m[0], 10));
-    this._rec.port = (SPECIAL[this._rec.scheme] === parseInt(v, 10)) ? null
-                                                                     : v;
-});
-
-
-accessor('pathname', function () {
-    return serializePath(this._rec);
-}, function (v) {
-    var special = this._rec.scheme in SPECIAL;
-
-    if (typeof this._rec.path === 'string') {
-        return;
-    }
-
-    v = String(v);
-
-    if (special || v.charAt(0) === '/') {
-        v = v.replace(special ? /^[\/\\]/ : /^\//, '');
-        this._rec.path = parsePath(v, special, []);
-
-    } else if (v === '') {
-        this._rec.path = [];
-
-    } else {
-        this._rec.path = parsePath(v, special, []);
-    }
-});
-
-
-accessor('search', function () {
-    return (this._rec.query === null || this._rec.query === '')
-           ? '' : '?' + this._rec.query;
-}, function (v) {
-    v = String(v);
-
-    if (v === '') {
-        this._rec.query = null;
-        this._queryChanged();
-        return;
-    }
-
-    if (v.charAt(0) === '?') {
-        v = v.slice(1);
-    }
-
-    this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
-                                                   : encodeQuery)(v);
-    this._queryChanged();
-});
-
-
-accessor('searchParams', function () {
-    return this._params;
-});
-
-
-accessor('hash', function () {
-    return (this._rec.fragment === null || this._rec.fragment === '')
-           ? '' : '#' + this._rec.fragment;
-}, function (v) {
-    v = String(v);
-
-    if (v === '') {
-        this._rec.fragment = null;
-        return;
-    }
-
-    if (v.charAt(0) === '#') {
-        v = v.slice(1);
-    }
-
-    this._rec.fragment = encodeFragment(v);
-});
 
 
 URL.prototype.toString = function () {
@@ -1357,71 +1375,69 @@ function NextURL(input, baseOrOpts, opts) {
 }
 
 
-NextURL.prototype = Object.create(URL.prototype);
-NextURL.prototype.constructor = NextURL;
+NextURL.prototype = {
+    __proto__: URL.prototype,
+    constructor: NextURL,
 
+    get basePath() {
+        return this._basePath;
+    },
 
-function nextAccessor(name, get, set) {
-    Object.defineProperty(NextURL.prototype, name, {
-        get: get,
-        set: set || function () {},
-        enumerable: true,
-        configurable: true
-    });
-}
+    set basePath(v) {
+        v = String(v);
+        this._basePath = (v === '' || v === '/') ? ''
+                         : (v.charAt(0) === '/' ? v : '/' + v);
+    },
 
+    get buildId() {
+        return this._buildId;
+    },
 
-nextAccessor('basePath', function () {
-    return this._basePath;
-}, function (v) {
-    v = String(v);
-    this._basePath = (v === '' || v === '/') ? ''
-                     : (v.charAt(0) === '/' ? v : '/' + v);
-});
+    set buildId(v) {
+        this._buildId = v;
+    },
 
+    get locale() {
+        return this._locale;
+    },
 
-nextAccessor('buildId', function () {
-    return this._buildId;
-}, function (v) {
-    this._buildId = v;
-});
+    set locale(v) {
+        this._locale = String(v);
+    },
 
+    get defaultLocale() {
+        return undefined;
+    },
 
-nextAccessor('locale', function () {
-    return this._locale;
-}, function (v) {
-    this._locale = String(v);
-});
+    set defaultLocale(v) {},
 
+    get domainLocale() {
+        return undefined;
+    },
 
-nextAccessor('defaultLocale', function () {
-    return undefined;
-});
+    set domainLocale(v) {},
 
+    /* href with basePath in front of the pathname, as NextURL#href */
 
-nextAccessor('domainLocale', function () {
-    return undefined;
-});
+    get href() {
+        var rec, path;
 
+        if (this._basePath === '') {
+            return serialize(this._rec, false);
+        }
 
-/* href with basePath in front of the pathname, as NextURL#href */
+        rec = copyRecord(this._rec);
+        path = serializePath(rec);
+        rec.path = (this._basePath + (path === '/' ? '' : path))
+                   .slice(1).split('/');
 
-nextAccessor('href', function () {
-    var rec, path;
+        return serialize(rec, false);
+    },
 
-    if (this._basePath === '') {
-        return serialize(this._rec, false);
+    set href(v) {
+        this._init(parse(String(v), null));
     }
-
-    rec = copyRecord(this._rec);
-    path = serializePath(rec);
-    rec.path = (this._basePath + (path === '/' ? '' : path))
-               .slice(1).split('/');
-
-    return serialize(rec, false);
-}, function (v) {
-    this._init(parse(String(v), null));
-});
+};
 
 
 NextURL.prototype.clone = function () {
