@@ -1160,6 +1160,12 @@ function normalizePath(path) {
 }
 
 
+function stripSlash(p) {
+    return (p.length > 1 && p.charAt(p.length - 1) === '/') ? p.slice(0, -1)
+                                                            : p;
+}
+
+
 /* ---------------------------------------------------------------------- */
 /* logging and the session touch                                          */
 
@@ -1499,7 +1505,8 @@ function protectRoutes(options) {
     }
 
     signInPath = (signInUrl.charAt(0) === '/' && signInUrl.charAt(1) !== '/')
-                 ? normalizePath(signInUrl.replace(/[?#].*$/, '')) : null;
+                 ? stripSlash(normalizePath(signInUrl.replace(/[?#].*$/, '')))
+                 : null;
 
     function needsSession(request) {
         var raw = pathnameOf(request), norm = normalizePath(raw);
@@ -1511,7 +1518,7 @@ function protectRoutes(options) {
             return false;
         }
 
-        if (signInPath !== null && norm === signInPath) {
+        if (signInPath !== null && stripSlash(norm) === signInPath) {
             return false;
         }
 
