@@ -177,5 +177,87 @@ test('event: sourcePage, request, waitUntil', async function (t) {
     t.is(ev._waitUntil.length, 1, 'standalone event keeps its promises');
 });
 
+/*
+ * url / nextUrl / cookies of a request from nginx are built on first use:
+ * they must be what they were when the request was made
+ */
+
+test('lazy url, nextUrl, cookies: as at construction', function (t) {
+    var q = seen({ uri: '/a?x=1', headers: [['Host', 'ex.com'],
+                                            ['Cookie', 'a=1; b=2']] });
+
+    q.headers.set('host', 'evil.org');
+    q.headers.set('cookie', 'c=3');
+
+    t.is(q.nextUrl.host, 'ex.com', 'Host changed before nextUrl is read');
+    t.is(q.url, 'http://ex.com/a?x=1', 'url as well');
+    t.is(q.cookies.get('a').value, '1',
+         'Cookie changed before cookies are read');
+    t.is(q.cookies.has('c'), false, 'later Cookie header not parsed');
+    t.is(q.cookies.size, 2, 'size');
+    t.is(q.cookies, q.cookies, 'one RequestCookies');
+    t.is(q.nextUrl, q.nextUrl, 'one NextURL');
+
+    q.cookies.set('d', '4');
+    t.is(q.headers.get('cookie'), 'a=1; b=2; d=4',
+         'cookies write back to the headers');
+});
+
+
+test('lazy url: read after nextUrl changes', function (t) {
+    var q = seen({ uri: '/p?b=1', headers: [['Host', 'h.com']] });
+
+    q.nextUrl.pathname = '/q';
+    q.nextUrl.searchParams.set('b', '2');
+
+    t.is(q.url, 'http://h.com/p?b=1', 'url is the request URL');
+    t.is(q.nextUrl.href, 'http://h.com/q?b=2', 'nextUrl changed');
+});
+
+
+test('lazy url: url first, then nextUrl', function (t) {
+    var q = seen({ uri: '/x?a=b%20c', headers: [['Host', 'h.com']] });
+
+    t.is(q.url, 'http://h.com/x?a=b+c', 'url');
+    t.is(q.nextUrl.search, '?a=b+c', 'nextUrl');
+});
+
+
+test('no Cookie header: empty cookies, Host from $host', function (t) {
+    var q = seen({ uri: '/', headers: [['X', '1']],
+                   variables: { host: 'fallback.org' } });
+
+    t.is(q.cookies.size, 0, 'no cookies');
+    t.is(q.cookies.get('a'), undefined, 'get');
+    t.is(q.url, 'http://fallback.org/', 'url');
+});
+
+
+test('header values from nginx: CR LF NUL dropped, bytes kept',
+     function (t) {
+    var q = seen({ uri: '/', headers: [['Host', 'h.com'], ['A', 'x\ny'],
+                                       ['B', 'x\u0000'], ['C', 'v\n'],
+                                       ['D', 'caf\u00e9'], ['E', ' s ']] });
+
+    t.is(q.headers.has('a'), false, 'LF');
+    t.is(q.headers.has('b'), false, 'NUL');
+    t.is(q.headers.has('c'), false, 'final LF');
+    t.is(q.headers.get('d'), 'caf\u00e9', 'non-ASCII kept');
+    t.is(q.headers.get('e'), ' s ', 'kept as sent');
+});
+
+
+test('Headers values: trimmed, final LF rejected', function (t) {
+    var h = new server.Headers();
+
+    h.set('a', ' x\t');
+    t.is(h.get('a'), 'x', 'trimmed');
+    t.throws(function () { h.set('b', 'x\ny'); }, TypeError, 'inner LF');
+    h.set('c', 'v\n');
+    t.is(h.get('c'), 'v', 'a final LF is whitespace: trimmed');
+    t.throws(function () { h.set('d', 'x\u0100'); }, TypeError,
+             'above U+00FF');
+});
+
 
 tap.run();
