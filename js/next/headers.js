@@ -16,7 +16,8 @@
  */
 
 
-var TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/* (?![\s\S]) and not $: in njs 0.7.9 $ also matches before a final LF */
+var TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?![\s\S])/;
 var BAD_VALUE = /[\0\r\n]/;
 var NOT_BYTE = /[^\x00-\xff]/;
 var LEADING_WS = /^[\t\n\r ]+/;

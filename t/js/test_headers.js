@@ -129,4 +129,13 @@ test('for..of support when the engine has Symbol.iterator', function (t) {
 });
 
 
+
+test('a name ending in LF is invalid (njs 0.7.9: $ matches before LF)',
+     function (t) {
+    var h = new Headers();
+    t.throws(function () { h.set('x\n', 'v'); }, TypeError, 'x LF');
+    t.throws(function () { h.append('x-a\n', 'v'); }, TypeError, 'x-a LF');
+});
+
+
 tap.run();
