@@ -103,7 +103,16 @@ is($started + $shed, 8, 'started + shed = 8');
 is(scalar @sunk, $started, 'the sink received exactly the work not shed');
 is($cancelled, $shed, 'the tasks of shed work counted as cancelled');
 
-$t->stop();
+# a fast shutdown (nginx -s stop) cancels pending work and says how much
+
+my $r = $t->http_get('/?tag=stop');
+is(status($r), 200, 'stop: response');
+select(undef, undef, undef, 0.3);
+$t->stop('TERM');
+like($t->error_log(), qr/\[warn\].*middleware: worker exit cancels 1 detached request\(s\) with 1 pending waitUntil task\(s\)/,
+     'fast shutdown: the cancelled work is logged with its count');
+unlike($t->error_log(), qr/SINK tag=stop/, 'fast shutdown: it did not run');
+
 $t->no_alerts_ok();
 
 done_testing();

@@ -1,0 +1,93 @@
+#!/usr/bin/perl
+
+# ./build.sh demo answers as the README and its own instructions say, and
+# stops cleanly on Ctrl-C (SIGINT).
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(time sleep);
+use Mw::Nginx qw(status header body);
+
+my $module = $ENV{TEST_NGINX_MODULE};
+plan(skip_all => 'TEST_NGINX_MODULE is not set') unless $module && -f $module;
+
+for my $p (8080 .. 8082) {
+    plan(skip_all => "port $p is busy")
+        if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p");
+}
+
+my $repo = Mw::Nginx->repo();
+my $out = "$repo/t/tmp/demo.out";
+mkdir "$repo/t/tmp";
+
+my $pid = fork();
+die "fork: $!\n" unless defined $pid;
+
+if ($pid == 0) {
+    setpgrp(0, 0);
+    open STDOUT, '>', $out or die;
+    open STDERR, '>&', \*STDOUT or die;
+    exec "$repo/examples/demo/run", $module or exit 127;
+}
+
+my $up = 0;
+for (1 .. 200) {
+    last if waitpid($pid, WNOHANG) == $pid;
+    if (IO::Socket::INET->new(PeerAddr => '127.0.0.1:8080')) { $up = 1; last }
+    sleep 0.05;
+}
+
+ok($up, 'the demo listens on 127.0.0.1:8080') or do {
+    open my $fh, '<', $out; local $/; diag(<$fh>); done_testing(); exit;
+};
+
+my $text = do { open my $fh, '<', $out or die; local $/; <$fh> };
+my ($good) = $text =~ /-b '__session=([^']+)' http:\/\/127\.0\.0\.1:8080\/dashboard\n/;
+ok($good, 'the instructions carry a valid token');
+
+my $t = bless { ports => { 0 => 8080 }, dir => "$repo/t/tmp" }, 'Mw::Nginx';
+
+my $r = $t->http_get('/', port => 8080, host => '127.0.0.1:8080');
+is(status($r), 200, 'public page');
+
+$r = $t->http_get('/dashboard', port => 8080, host => '127.0.0.1:8080');
+is(status($r), 307, 'protected page without a session: redirect');
+like(header($r, 'location'), qr{^http://127\.0\.0\.1:8080/sign-in\?redirect_url=},
+     'to sign-in');
+
+$r = $t->http_get('/dashboard', port => 8080, host => '127.0.0.1:8080',
+                  headers => [Cookie => "__session=$good",
+                              'X-User-Id' => 'admin']);
+is(status($r), 200, 'with the session: the upstream answers');
+like(body($r), qr/"userId": "user_2demo"/, 'the upstream sees the user');
+unlike(body($r), qr/admin/, 'the forged x-user-id is gone');
+
+$r = $t->http_get('/api/me', port => 8080, host => '127.0.0.1:8080');
+is(status($r), 401, 'API without a token: 401');
+
+$r = $t->http_get('/api/me', port => 8080, host => '127.0.0.1:8080',
+                  headers => [Authorization => "Bearer ${good}x"]);
+is(status($r), 401, 'API with a bad token: 401');
+
+$r = $t->http_get('/metrics', port => 8080, host => '127.0.0.1:8080');
+like(body($r), qr/^nginx_middleware_runs_total \d+$/m, 'metrics');
+
+kill 'INT', $pid;
+my $gone = 0;
+for (1 .. 200) {
+    if (waitpid($pid, WNOHANG) == $pid) { $gone = 1; last }
+    sleep 0.05;
+}
+ok($gone, 'Ctrl-C stops the demo');
+kill 'KILL', -$pid unless $gone;
+
+$text = do { open my $fh, '<', $out or die; local $/; <$fh> };
+like($text, qr/demo stopped/, 'and says so');
+ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1:8080'), 'port 8080 is free again');
+
+done_testing();
