@@ -286,7 +286,7 @@ ngx_http_middleware_cleanup(void *data)
         ngx_delete_posted_event(&ctx->resume);
     }
 
-    if (ctx->state == NGX_HTTP_MIDDLEWARE_RUNNING) {
+    if (ctx->state == NGX_HTTP_MIDDLEWARE_RUNNING && ctx->started) {
         ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
                       "middleware: client request ended before the "
                       "decision, the middleware goes on detached");
