@@ -53,7 +53,6 @@ sub new {
         ports => {},
     }, $class;
 
-    # the workers run as nobody: they must read the files of the test
     chmod 0755, $self->{dir};
 
     return $self;
@@ -108,6 +107,10 @@ sub expand {
 
     my $d = $self->{dir};
     my $globals = "pid $d/nginx.pid;\nerror_log $d/error.log info;\n";
+
+    # as root, workers would run as nobody, who may not read a checkout
+    # under a private home directory
+    $globals .= "user root;\n" if $> == 0;
     $globals .= "load_module $NJS;\n";
     $globals .= "load_module $self->{module};\n" unless $self->{no_module};
 
