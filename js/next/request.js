@@ -132,7 +132,37 @@ NextRequest.prototype = {
     },
 
     get ip() { return this._ip; },
-    get geo() { return undefined; },
+    /*
+     * Next.js 15 removed geo; here it is filled honestly when the nginx
+     * configuration defines $middleware_geo_country / _region / _city /
+     * _latitude / _longitude (map, geo, geoip2 on $remote_addr), else
+     * undefined as in Next.js 15+
+     */
+    get geo() {
+        var g, k, v, any, names;
+
+        if (this._geo !== undefined || !this._r) {
+            return this._geo;
+        }
+
+        g = {};
+        any = false;
+        names = ['country', 'region', 'city', 'latitude', 'longitude'];
+
+        for (k = 0; k < names.length; k++) {
+            v = variable(this._r, 'middleware_geo_' + names[k]);
+
+            if (v !== undefined && v !== '') {
+                g[names[k]] = v;
+                any = true;
+            }
+        }
+
+        this._geo = any ? g : undefined;
+        this._r = null;
+
+        return this._geo;
+    },
     get bodyUsed() { return this._bodyUsed; },
     get redirect() { return 'follow'; },
     get mode() { return 'cors'; },
@@ -434,6 +464,8 @@ function fromNginx(r) {
     req._headers = headers;
     req._body = body;
     req._ip = r.remoteAddress;
+    req._r = r;                  /* for geo, read on first use */
+    req._geo = undefined;
     req._src = { scheme: scheme, host: host, fallback: fallback,
                  target: util.fromWire(variable(r, 'request_uri') || '/') };
     req._nextUrl = null;

@@ -260,4 +260,19 @@ test('Headers values: trimmed, final LF rejected', function (t) {
 });
 
 
+test('geo from nginx variables, else undefined', function (t) {
+    var s = {};
+    var r = tap.mockRequest({ variables: { middleware_geo_country: 'NL',
+                                           middleware_geo_city: 'Amsterdam',
+                                           middleware_geo_region: '' } });
+
+    server.serve(function (request) { s.a = request.geo; }, {}).handle(r);
+    t.deepIs(s.a, { country: 'NL', city: 'Amsterdam' }, 'defined ones');
+
+    server.serve(function (request) { s.b = request.geo; }, {})
+        .handle(tap.mockRequest({}));
+    t.is(s.b, undefined, 'none configured');
+});
+
+
 tap.run();
