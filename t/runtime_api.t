@@ -53,6 +53,11 @@ async function middleware(request) {
         return res;
     }
 
+    if (pathname === '/geo') {
+        return NextResponse.json({ geo: request.geo || null,
+                                   ip: request.ip });
+    }
+
     if (pathname === '/body') {
         const data = await request.json();
         return NextResponse.json({ got: data, method: request.method });
@@ -131,6 +136,11 @@ http {
 
     js_path %%TESTDIR%%;
     js_import mw from %%TESTDIR%%/mw.js;
+
+    map $remote_addr $middleware_geo_country {
+        127.0.0.1  "ZZ";
+        default    "";
+    }
     js_import up from %%TESTDIR%%/up.js;
 
     server {
@@ -209,6 +219,12 @@ $r = $t->http("POST /body HTTP/1.1\r\nHost: localhost\r\n"
               . "Connection: close\r\n\r\n{\"a\":[1,2,3]}");
 is(body($r), '{"got":{"a":[1,2,3]},"method":"POST"}',
    'request.json() with middleware_request_body on');
+
+# request.geo from configured variables, request.ip ---------------------------
+
+$r = $t->http_get('/geo');
+is(body($r), '{"geo":{"country":"ZZ"},"ip":"127.0.0.1"}',
+   'request.geo from $middleware_geo_country, request.ip');
 
 # config.matcher: nginx evaluates it, no detached request when it excludes --
 
