@@ -61,8 +61,29 @@ build_module() {
 
     if [ -n "$nginx_src" ]; then
         src="$nginx_src"
-        conf_flags=(--with-compat --with-http_v2_module
-                    --with-http_stub_status_module --with-debug)
+
+        # a module only works in an nginx binary configured the same way
+        # (struct layouts depend on the configure flags, not all of them
+        # are in the module signature): by default the distro's flags, so
+        # that the result loads into the installed nginx; for your own
+        # nginx binary pass its flags, e.g.
+        # NGINX_CONFIGURE_ARGS="$(nginx -V 2>&1 | sed -n 's/^configure arguments: //p')"
+        if [ -n "${NGINX_CONFIGURE_ARGS:-}" ]; then
+            local all=() a
+            eval "all=($NGINX_CONFIGURE_ARGS)"
+            conf_flags=()
+            for a in "${all[@]}"; do
+                case "$a" in
+                    --add-module=*|--add-dynamic-module=*) ;;
+                    --with-cc-opt=*|--with-ld-opt=*) ;;
+                    *) conf_flags+=("$a") ;;
+                esac
+            done
+        else
+            # shellcheck disable=SC1091
+            . /usr/share/nginx/src/conf_flags
+            conf_flags=("${NGX_CONF_FLAGS[@]}")
+        fi
     else
         # nginx-dev ships configure + headers; configure writes objs/ next
         # to them, so work on a copy
@@ -81,7 +102,10 @@ build_module() {
     if [ ! -f "$src/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]
     then
         log "configure ($src)"
-        (cd "$src" && ./configure "${conf_flags[@]}" \
+        # a release tarball has ./configure, a git checkout auto/configure
+        local configure=./configure
+        [ -x "$src/configure" ] || configure=auto/configure
+        (cd "$src" && $configure "${conf_flags[@]}" \
             --with-cc-opt="-g -O2 -fPIC ${MW_CFLAGS:-}" \
             --with-ld-opt="-fPIC ${MW_LDFLAGS:-}" \
             --add-dynamic-module="$top" >"$build/configure.log" 2>&1) \
