@@ -150,6 +150,8 @@ function handle(r) {
     else if (p === '/raw/no-location') d = 'MW1 307\n\n';
     else if (p === '/raw/garbage') d = 'hello';
     else if (p === '/raw/nothing') return;
+    else if (p === '/raw/huge') d = 'MW1 200\ncontent-type:text/plain\n\n'
+                                    + new Array(3000).join('x');
     else d = 'MW1 200\nx-middleware-next:1\n\n';
     r.return(200, d);
 }
@@ -217,6 +219,12 @@ http {
 
         location = /await-slow {
             middleware_timeout 5s;
+            proxy_pass http://127.0.0.1:%%PORT_2%%;
+        }
+
+        location = /raw/huge {
+            middleware @raw;
+            middleware_decision_max_size 2k;
             proxy_pass http://127.0.0.1:%%PORT_2%%;
         }
 
@@ -422,6 +430,11 @@ for my $case (['lf-value', qr/x-a/], ['cr-name', qr/x\\x0Db|x.b/],
 
 like($t->error_log(), qr/\[error\].*middleware: .*"x-a".*\/raw\/lf-value/,
      'invalid decision: the log names the header and the request');
+
+$r = $t->http_get('/raw/huge');
+is(status($r), 500, 'decision over middleware_decision_max_size: 500');
+like($t->error_log(), qr/\[error\].*decision larger than middleware_decision_max_size \(2048 bytes\)/,
+     'decision over the limit: logged with the limit');
 
 $r = $t->http_get('/raw/nothing');
 is(status($r), 500, 'no decision at all: 500');
