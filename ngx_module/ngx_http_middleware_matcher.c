@@ -69,6 +69,8 @@ static ngx_int_t ngx_http_middleware_rule_match(ngx_http_request_t *r,
     ngx_http_middleware_rule_t *rule, ngx_str_t *raw);
 static ngx_int_t ngx_http_middleware_cond_value(ngx_http_request_t *r,
     ngx_http_middleware_cond_t *cond, ngx_str_t *value);
+static ngx_int_t ngx_http_middleware_query_decode(ngx_pool_t *pool,
+    u_char *start, u_char *end, ngx_str_t *out);
 
 
 /* the set handler of $middleware_matcher, on F */
@@ -490,14 +492,21 @@ static ngx_int_t
 ngx_http_middleware_cond_value(ngx_http_request_t *r,
     ngx_http_middleware_cond_t *cond, ngx_str_t *value)
 {
-    u_char           *p, *last;
-    ngx_uint_t        i;
+    u_char           *p, *last, *start, *end, *eq;
+    size_t            len;
+    ngx_str_t         name;
+    ngx_uint_t        i, n, found;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
     switch (cond->type) {
 
     case NGX_HTTP_MIDDLEWARE_COND_HEADER:
+
+        /* repeated lines are joined with ", ", as Node.js does for Next.js */
+
+        n = 0;
+        len = 0;
 
         for (part = &r->headers_in.headers.part; part; part = part->next) {
             h = part->elts;
@@ -508,13 +517,48 @@ ngx_http_middleware_cond_value(ngx_http_request_t *r,
                     && ngx_strncasecmp(h[i].key.data, cond->key.data,
                                        cond->key.len) == 0)
                 {
-                    *value = h[i].value;
-                    return NGX_OK;
+                    if (n++ == 0) {
+                        *value = h[i].value;
+                    }
+
+                    len += h[i].value.len + 2;
                 }
             }
         }
 
-        return NGX_DECLINED;
+        if (n < 2) {
+            return n ? NGX_OK : NGX_DECLINED;
+        }
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        value->data = p;
+
+        for (part = &r->headers_in.headers.part; part; part = part->next) {
+            h = part->elts;
+
+            for (i = 0; i < part->nelts; i++) {
+                if (h[i].hash
+                    && h[i].key.len == cond->key.len
+                    && ngx_strncasecmp(h[i].key.data, cond->key.data,
+                                       cond->key.len) == 0)
+                {
+                    if (p != value->data) {
+                        *p++ = ',';
+                        *p++ = ' ';
+                    }
+
+                    p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+                }
+            }
+        }
+
+        value->len = p - value->data;
+
+        return NGX_OK;
 
     case NGX_HTTP_MIDDLEWARE_COND_COOKIE:
 
@@ -534,35 +578,85 @@ ngx_http_middleware_cond_value(ngx_http_request_t *r,
 
     case NGX_HTTP_MIDDLEWARE_COND_QUERY:
 
-        if (ngx_http_arg(r, cond->key.data, cond->key.len, value) != NGX_OK) {
-            return NGX_DECLINED;
-        }
+        /*
+         * the last value of the key, keys and values decoded ("+" is a
+         * space), compared case-sensitively: as Next.js's query object
+         */
 
-        /* values are compared decoded, as Next.js does */
+        found = 0;
+        p = r->args.data;
+        last = r->args.data + r->args.len;
 
-        p = ngx_pnalloc(r->pool, value->len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
+        while (p < last) {
+            start = p;
 
-        last = p;
-        ngx_unescape_uri(&last, &value->data, value->len, NGX_UNESCAPE_URI);
-
-        for (value->data = p; p < last; p++) {
-            if (*p == '+') {
-                *p = ' ';
+            while (p < last && *p != '&') {
+                p++;
             }
+
+            end = p++;
+            eq = ngx_strlchr(start, end, '=');
+
+            if (ngx_http_middleware_query_decode(r->pool, start,
+                                                 eq ? eq : end, &name)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (name.len != cond->key.len
+                || ngx_strncmp(name.data, cond->key.data, name.len) != 0)
+            {
+                continue;
+            }
+
+            if (ngx_http_middleware_query_decode(r->pool,
+                                                 eq ? eq + 1 : end, end,
+                                                 value)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            found = 1;
         }
 
-        value->len = last - value->data;
-
-        return NGX_OK;
+        return found ? NGX_OK : NGX_DECLINED;
 
     default: /* NGX_HTTP_MIDDLEWARE_COND_HOST */
 
         *value = r->headers_in.server;
         return value->len ? NGX_OK : NGX_DECLINED;
     }
+}
+
+
+
+/* a query key or value: "+" is a space, then percent-decoded */
+
+static ngx_int_t
+ngx_http_middleware_query_decode(ngx_pool_t *pool, u_char *start,
+    u_char *end, ngx_str_t *out)
+{
+    u_char  *p, *d, *src;
+
+    p = ngx_pnalloc(pool, (end - start) + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (d = p, src = start; src < end; src++) {
+        *d++ = (*src == '+') ? ' ' : *src;
+    }
+
+    src = p;
+    d = p;
+    ngx_unescape_uri(&d, &src, end - start, NGX_UNESCAPE_URI);
+
+    out->data = p;
+    out->len = d - p;
+
+    return NGX_OK;
 }
 
 #endif

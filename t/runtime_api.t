@@ -93,7 +93,10 @@ const config = {
     matcher: [
         '/((?!static|health).*)',
         { source: '/health/deep', has: [{ type: 'header', key: 'x-probe' }],
-          missing: [{ type: 'cookie', key: 'skip', value: '1' }] }
+          missing: [{ type: 'cookie', key: 'skip', value: '1' }] },
+        { source: '/health/q', has: [{ type: 'query', key: 'v', value: '2' }] },
+        { source: '/health/h', has: [{ type: 'header', key: 'x-a',
+                                       value: '1, 2' }] }
     ]
 };
 
@@ -252,6 +255,22 @@ is(metric('nginx_middleware_skipped_total') - $skipped, 3,
 $r = $t->http_get('/health/deep', headers => ['X-Probe' => '1']);
 is(status($r), 307, 'has header, no skip cookie: the middleware runs');
 is(metric('nginx_middleware_runs_total') - $runs, 1, 'and it was one run');
+
+# duplicated keys as Next.js sees them: the last query value, header lines
+# joined with ", "
+
+$r = $t->http_get('/health/q?v=1&v=2');
+is(status($r), 307, 'query: the last value counts (runs)');
+$r = $t->http_get('/health/q?v=2&v=1');
+like(body($r), qr/"uri":"\/health\/q"/, 'query: not the first (skipped)');
+$r = $t->http_get('/health/q?V=2');
+like(body($r), qr/"uri":"\/health\/q"/, 'query: keys are case-sensitive');
+$r = $t->http_get('/health/q?%76=%32');
+is(status($r), 307, 'query: keys and values decoded');
+$r = $t->http_get('/health/h', headers => ['X-A' => '1', 'X-A' => '2']);
+is(status($r), 307, 'header: repeated lines joined with ", "');
+$r = $t->http_get('/health/h', headers => ['X-A' => '1']);
+like(body($r), qr/"uri":"\/health\/h"/, 'header: one line does not match');
 
 # a path matches if its raw or its decoded form does: when in doubt the
 # middleware runs (an encoded path never slips past a protecting matcher)
