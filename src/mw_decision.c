@@ -60,6 +60,8 @@ static int mw_decision_listed(const mw_header_t *fields, size_t n,
     const unsigned char *name, size_t len);
 static int mw_decision_kind(mw_decision_t *d, mw_decision_seen_t *seen,
     char *err, size_t errlen);
+static int mw_decision_list_item(unsigned char **pp, unsigned char *last,
+    unsigned char **start, unsigned char **end);
 static long mw_decision_unescape(unsigned char *p, size_t len);
 static int mw_decision_hex(unsigned char c);
 static void mw_decision_quote(char *buf, const unsigned char *p, size_t len);
@@ -428,22 +430,7 @@ mw_decision_override_list(const mw_header_t *h, char *err, size_t errlen)
     p = h->value.data;
     last = p + h->value.len;
 
-    while (p < last) {
-        s = p;
-
-        while (p < last && *p != ',') {
-            p++;
-        }
-
-        e = p++;
-
-        while (s < e && (*s == ' ' || *s == '\t')) {
-            s++;
-        }
-
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
-            e--;
-        }
+    while (mw_decision_list_item(&p, last, &s, &e)) {
 
         if (s == e || mw_header_name_valid(s, e - s)) {
             continue;
@@ -525,22 +512,7 @@ mw_decision_listed(const mw_header_t *fields, size_t n,
         p = fields[i].value.data;
         last = p + fields[i].value.len;
 
-        while (p < last) {
-            s = p;
-
-            while (p < last && *p != ',') {
-                p++;
-            }
-
-            e = p++;
-
-            while (s < e && (*s == ' ' || *s == '\t')) {
-                s++;
-            }
-
-            while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
-                e--;
-            }
+        while (mw_decision_list_item(&p, last, &s, &e)) {
 
             if ((size_t) (e - s) != len) {
                 continue;
@@ -559,6 +531,47 @@ mw_decision_listed(const mw_header_t *fields, size_t n,
     }
 
     return 0;
+}
+
+
+/*
+ * the next item of a comma separated list, without the SP and HTAB around
+ * it (it may be empty); 0 at the end of the list
+ */
+
+static int
+mw_decision_list_item(unsigned char **pp, unsigned char *last,
+    unsigned char **start, unsigned char **end)
+{
+    unsigned char  *p, *s, *e;
+
+    p = *pp;
+
+    if (p >= last) {
+        return 0;
+    }
+
+    s = p;
+
+    while (p < last && *p != ',') {
+        p++;
+    }
+
+    e = p;
+    *pp = (p < last) ? p + 1 : last;
+
+    while (s < e && (*s == ' ' || *s == '\t')) {
+        s++;
+    }
+
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
+        e--;
+    }
+
+    *start = s;
+    *end = e;
+
+    return 1;
 }
 
 
