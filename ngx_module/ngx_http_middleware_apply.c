@@ -38,7 +38,6 @@ static ngx_int_t ngx_http_middleware_add_headers(ngx_http_request_t *r,
 static ngx_int_t ngx_http_middleware_add_header(ngx_http_request_t *r,
     u_char *name, size_t name_len, u_char *value, size_t value_len);
 static void ngx_http_middleware_forget_headers_out(ngx_http_request_t *r);
-static void *ngx_http_middleware_palloc(void *pool, size_t size);
 
 
 /*
@@ -51,8 +50,30 @@ static void *ngx_http_middleware_palloc(void *pool, size_t size);
 ngx_int_t
 ngx_http_middleware_strip_internal(ngx_http_request_t *r)
 {
-    size_t         i, n;
-    mw_headers_t   view;
+    size_t            i, n;
+    ngx_uint_t        k;
+    mw_headers_t      view;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    /* the common case, nothing to strip: one scan, nothing allocated */
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (k = 0; k < part->nelts; k++) {
+            if (h[k].hash
+                && mw_header_is_internal_request(h[k].key.data,
+                                                 h[k].key.len))
+            {
+                goto strip;
+            }
+        }
+    }
+
+    return NGX_OK;
+
+strip:
 
     if (ngx_http_middleware_headers_view(r, &view) != NGX_OK) {
         return NGX_ERROR;
@@ -71,10 +92,6 @@ ngx_http_middleware_strip_internal(ngx_http_request_t *r)
         }
 
         view.elts[n++] = view.elts[i];
-    }
-
-    if (n == view.nelts) {
-        return NGX_OK;
     }
 
     view.nelts = n;
@@ -654,9 +671,3 @@ ngx_http_middleware_forget_headers_out(ngx_http_request_t *r)
     }
 }
 
-
-static void *
-ngx_http_middleware_palloc(void *pool, size_t size)
-{
-    return ngx_palloc(pool, size);
-}

@@ -207,6 +207,7 @@ void ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
 void ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx,
     ngx_uint_t status);
 void ngx_http_middleware_detach_fake(ngx_http_middleware_ctx_t *ctx);
+void *ngx_http_middleware_palloc(void *pool, size_t size);
 
 /* ngx_http_middleware_request.c */
 ngx_int_t ngx_http_middleware_init_worker(ngx_cycle_t *cycle);

@@ -20,7 +20,6 @@
 static void ngx_http_middleware_cleanup(void *data);
 static void ngx_http_middleware_resume_handler(ngx_event_t *ev);
 static void ngx_http_middleware_timeout_handler(ngx_event_t *ev);
-static void *ngx_http_middleware_palloc(void *pool, size_t size);
 
 
 ngx_http_middleware_ctx_t *
@@ -156,7 +155,9 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     p = data;
 
     for (cl = payload; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        if (ngx_buf_in_memory(cl->buf)) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
     }
 
     alloc.alloc = ngx_http_middleware_palloc;
@@ -344,7 +345,9 @@ ngx_http_middleware_timeout_handler(ngx_event_t *ev)
 }
 
 
-static void *
+/* the mw_alloc_t of src/ on an nginx pool */
+
+void *
 ngx_http_middleware_palloc(void *pool, size_t size)
 {
     return ngx_palloc(pool, size);

@@ -29,7 +29,10 @@
 static ngx_int_t ngx_http_middleware_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_middleware_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
-static void ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake);
+static ngx_uint_t ngx_http_middleware_complete(ngx_chain_t *in,
+    size_t *len);
+static void ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake,
+    ngx_chain_t *payload);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -78,7 +81,7 @@ ngx_http_middleware_header_filter(ngx_http_request_t *r)
 
         if (fake->status != NGX_HTTP_OK) {
             /* an error of the runtime itself (e.g. njs's own 500) */
-            ngx_http_middleware_decided(fake);
+            ngx_http_middleware_decided(fake, NULL);
             return NGX_OK;
         }
 
@@ -117,6 +120,25 @@ ngx_http_middleware_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     if (fake == NULL || r != fake->request) {
         return ngx_http_next_body_filter(r, in);
+    }
+
+    /*
+     * the common case, r.return(): the whole decision in this one call;
+     * E copies it into R's pool, no copy in F's pool is needed
+     */
+
+    if (fake->payload == NULL && !fake->delivered && !fake->overflow
+        && ngx_http_middleware_complete(in, &len)
+        && len <= fake->max_size)
+    {
+        fake->size = len;
+        ngx_http_middleware_decided(fake, in);
+
+        for (ln = in; ln; ln = ln->next) {
+            ln->buf->pos = ln->buf->last;
+        }
+
+        return NGX_OK;
     }
 
     last = 0;
@@ -176,17 +198,46 @@ ngx_http_middleware_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     if (last && !fake->delivered) {
-        ngx_http_middleware_decided(fake);
+        ngx_http_middleware_decided(fake, fake->payload);
     }
 
     return NGX_OK;
 }
 
 
+/* 1 if the chain ends the response and all of it is in memory */
+
+static ngx_uint_t
+ngx_http_middleware_complete(ngx_chain_t *in, size_t *len)
+{
+    ngx_uint_t    last;
+    ngx_chain_t  *cl;
+
+    last = 0;
+    *len = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        if (cl->buf->last_buf || cl->buf->last_in_chain) {
+            last = 1;
+        }
+
+        if (ngx_buf_in_memory(cl->buf)) {
+            *len += cl->buf->last - cl->buf->pos;
+
+        } else if (!ngx_buf_special(cl->buf)) {
+            return 0;
+        }
+    }
+
+    return last;
+}
+
+
 /* F's response is complete: hand it to E, the rest of F is background */
 
 static void
-ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake)
+ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake,
+    ngx_chain_t *payload)
 {
     ngx_http_middleware_ctx_t  *ctx;
 
@@ -198,7 +249,7 @@ ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake)
         ctx->tasks = fake->tasks;
 
         if (fake->status != NGX_HTTP_OK || !fake->overflow) {
-            ngx_http_middleware_deliver(ctx, fake->payload, fake->size,
+            ngx_http_middleware_deliver(ctx, payload, fake->size,
                                         fake->status);
 
         } else {

@@ -69,6 +69,8 @@ static ngx_int_t ngx_http_middleware_rule_match(ngx_http_request_t *r,
     ngx_http_middleware_rule_t *rule, ngx_str_t *raw);
 static ngx_int_t ngx_http_middleware_cond_value(ngx_http_request_t *r,
     ngx_http_middleware_cond_t *cond, ngx_str_t *value);
+static ngx_uint_t ngx_http_middleware_header_is(ngx_table_elt_t *h,
+    ngx_str_t *name);
 static ngx_int_t ngx_http_middleware_query_decode(ngx_pool_t *pool,
     u_char *start, u_char *end, ngx_str_t *out);
 
@@ -512,11 +514,7 @@ ngx_http_middleware_cond_value(ngx_http_request_t *r,
             h = part->elts;
 
             for (i = 0; i < part->nelts; i++) {
-                if (h[i].hash
-                    && h[i].key.len == cond->key.len
-                    && ngx_strncasecmp(h[i].key.data, cond->key.data,
-                                       cond->key.len) == 0)
-                {
+                if (ngx_http_middleware_header_is(&h[i], &cond->key)) {
                     if (n++ == 0) {
                         *value = h[i].value;
                     }
@@ -541,11 +539,7 @@ ngx_http_middleware_cond_value(ngx_http_request_t *r,
             h = part->elts;
 
             for (i = 0; i < part->nelts; i++) {
-                if (h[i].hash
-                    && h[i].key.len == cond->key.len
-                    && ngx_strncasecmp(h[i].key.data, cond->key.data,
-                                       cond->key.len) == 0)
-                {
+                if (ngx_http_middleware_header_is(&h[i], &cond->key)) {
                     if (p != value->data) {
                         *p++ = ',';
                         *p++ = ' ';
@@ -630,6 +624,15 @@ ngx_http_middleware_cond_value(ngx_http_request_t *r,
     }
 }
 
+
+
+static ngx_uint_t
+ngx_http_middleware_header_is(ngx_table_elt_t *h, ngx_str_t *name)
+{
+    return h->hash
+           && h->key.len == name->len
+           && ngx_strncasecmp(h->key.data, name->data, name->len) == 0;
+}
 
 
 /* a query key or value: "+" is a space, then percent-decoded */

@@ -34,12 +34,14 @@ static void ngx_http_middleware_set_matcher_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_empty_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_middleware_matched_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_middleware_body_variable(ngx_http_request_t *r,
+static ngx_int_t ngx_http_middleware_flag_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_int_t ngx_http_middleware_value(ngx_http_variable_value_t *v,
+    u_char *data, size_t len);
 
 
 static ngx_http_variable_t  ngx_http_middleware_vars[] = {
@@ -63,11 +65,11 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
       NGX_HTTP_VAR_CHANGEABLE|NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_matched"), NULL,
-      ngx_http_middleware_matched_variable, 0,
+      ngx_http_middleware_flag_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_body"), NULL,
-      ngx_http_middleware_body_variable, 0,
+      ngx_http_middleware_flag_variable, 1,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_action"), NULL,
@@ -129,19 +131,10 @@ ngx_http_middleware_scheme_variable(ngx_http_request_t *r,
     }
 
     if (https) {
-        v->data = (u_char *) "https";
-        v->len = sizeof("https") - 1;
-
-    } else {
-        v->data = (u_char *) "http";
-        v->len = sizeof("http") - 1;
+        return ngx_http_middleware_value(v, (u_char *) "https", 5);
     }
 
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_middleware_value(v, (u_char *) "http", 4);
 }
 
 
@@ -158,12 +151,8 @@ ngx_http_middleware_request_id_variable(ngx_http_request_t *r,
     fake = ngx_http_middleware_fake(r);
 
     if (fake) {
-        v->data = fake->request_id.data;
-        v->len = fake->request_id.len;
-        v->valid = 1;
-        v->no_cacheable = 1;
-        v->not_found = 0;
-        return NGX_OK;
+        return ngx_http_middleware_value(v, fake->request_id.data,
+                                         fake->request_id.len);
     }
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_middleware_module);
@@ -186,6 +175,7 @@ ngx_http_middleware_report_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                      *p;
+    size_t                       len;
     ngx_http_middleware_fake_t  *fake;
 
     fake = ngx_http_middleware_fake(r);
@@ -201,15 +191,11 @@ ngx_http_middleware_report_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = p;
-    v->len = ngx_sprintf(p, "tasks=%ui fulfilled=%ui rejected=%ui",
-                         fake->tasks, fake->fulfilled, fake->rejected)
-             - p;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
+    len = ngx_sprintf(p, "tasks=%ui fulfilled=%ui rejected=%ui", fake->tasks,
+                      fake->fulfilled, fake->rejected)
+          - p;
 
-    return NGX_OK;
+    return ngx_http_middleware_value(v, p, len);
 }
 
 
@@ -309,13 +295,8 @@ ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = p;
-    v->len = ngx_sprintf(p, "%ui", ctx->tasks) - p;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_middleware_value(v, p, ngx_sprintf(p, "%ui", ctx->tasks)
+                                           - p);
 }
 
 
@@ -342,51 +323,25 @@ ngx_http_middleware_empty_variable(ngx_http_request_t *r,
 }
 
 
-/* "1" on F when the module has already evaluated config.matcher */
+/*
+ * "1" on F: $middleware_matched (data 0) when the module has already
+ * evaluated config.matcher, $middleware_body (data 1) when
+ * middleware_request_body is on and R's body is in F
+ */
 
 static ngx_int_t
-ngx_http_middleware_matched_variable(ngx_http_request_t *r,
+ngx_http_middleware_flag_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_http_middleware_fake_t  *fake;
 
     fake = ngx_http_middleware_fake(r);
 
-    if (fake == NULL || !fake->matched) {
-        v->not_found = 1;
-        return NGX_OK;
+    if (fake && (data ? fake->body : fake->matched)) {
+        return ngx_http_middleware_value(v, (u_char *) "1", 1);
     }
 
-    v->data = (u_char *) "1";
-    v->len = 1;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
-}
-
-
-/* "1" on F when middleware_request_body is on: R's body is in F */
-
-static ngx_int_t
-ngx_http_middleware_body_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_middleware_fake_t  *fake;
-
-    fake = ngx_http_middleware_fake(r);
-
-    if (fake == NULL || !fake->body) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->data = (u_char *) "1";
-    v->len = 1;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
+    v->not_found = 1;
 
     return NGX_OK;
 }
@@ -419,13 +374,7 @@ ngx_http_middleware_action_variable(ngx_http_request_t *r,
         action = mw_decision_kind_name(ctx->decision.kind);
     }
 
-    v->data = (u_char *) action;
-    v->len = ngx_strlen(action);
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_middleware_value(v, (u_char *) action, ngx_strlen(action));
 }
 
 
@@ -448,8 +397,17 @@ ngx_http_middleware_time_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = p;
-    v->len = ngx_sprintf(p, "%M", ctx->elapsed) - p;
+    return ngx_http_middleware_value(v, p, ngx_sprintf(p, "%M", ctx->elapsed)
+                                           - p);
+}
+
+
+static ngx_int_t
+ngx_http_middleware_value(ngx_http_variable_value_t *v, u_char *data,
+    size_t len)
+{
+    v->data = data;
+    v->len = len;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

@@ -150,6 +150,16 @@ function handle(r) {
     else if (p === '/raw/no-location') d = 'MW1 307\n\n';
     else if (p === '/raw/garbage') d = 'hello';
     else if (p === '/raw/nothing') return;
+    else if (p === '/raw/chunks') {
+        /* a decision in several buffers, as r.send() makes them */
+        r.status = 200;
+        r.sendHeader();
+        r.send('MW1 200\nx-middleware-');
+        r.send('next:1\nx-chunk');
+        r.send('s:three\n\n');
+        r.finish();
+        return;
+    }
     else if (p === '/raw/huge') d = 'MW1 200\ncontent-type:text/plain\n\n'
                                     + new Array(3000).join('x');
     else d = 'MW1 200\nx-middleware-next:1\n\n';
@@ -430,6 +440,10 @@ for my $case (['lf-value', qr/x-a/], ['cr-name', qr/x\\x0Db|x.b/],
 
 like($t->error_log(), qr/\[error\].*middleware: .*"x-a".*\/raw\/lf-value/,
      'invalid decision: the log names the header and the request');
+
+$r = $t->http_get('/raw/chunks');
+is(status($r), 200, 'decision in several buffers: applied');
+is(header($r, 'x-chunks'), 'three', 'decision in several buffers: whole');
 
 $r = $t->http_get('/raw/huge');
 is(status($r), 500, 'decision over middleware_decision_max_size: 500');
