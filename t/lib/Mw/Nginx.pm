@@ -24,6 +24,10 @@ my $NJS = $ENV{TEST_NGINX_NJS}
     || '/usr/lib/nginx/modules/ngx_http_js_module.so';
 my $VALGRIND = $ENV{TEST_NGINX_VALGRIND};
 
+# njs >= 0.8.6 built with QuickJS: TEST_NGINX_ENGINE=qjs runs every test
+# on that engine (js_engine qjs;), with njs's default context reuse
+my $ENGINE = $ENV{TEST_NGINX_ENGINE} || '';
+
 my $REPO = do {
     my $d = __FILE__;
     $d =~ s{/t/lib/Mw/Nginx\.pm$}{};
@@ -66,6 +70,9 @@ sub DESTROY {
 
 sub testdir { $_[0]->{dir} }
 sub repo { $REPO }
+sub njs_module { $NJS }
+sub nginx_binary { $NGINX }
+sub engine { $ENGINE || 'njs' }
 
 # a free loopback port per number, stable for the life of the instance
 
@@ -119,6 +126,7 @@ sub expand {
     # follows the forked worker (one log per process)
 
     my $http = "js_path $REPO/js;\n"
+        . ($ENGINE ? "js_engine $ENGINE;\n" : '')
         . "access_log $d/access.log;\n"
         . join('', map { "${_}_temp_path $d/${_}_temp;\n" }
                qw(client_body proxy fastcgi uwsgi scgi));
