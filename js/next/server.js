@@ -34,38 +34,14 @@ import requestMod from './request.js';
 import responseMod from './response.js';
 import matcherMod from './matcher.js';
 import protocol from './protocol.js';
+import web from './web.js';
 
 
 var Response = responseMod.Response;
 var variable = requestMod.variable;
 
 
-/*
- * Next.js middleware uses the Web globals URL, URLSearchParams, Headers
- * and Response without importing them; njs 0.7.9 has none of them (newer
- * njs has some): provide ours where the engine has none, so that ported
- * code such as "new URL('/sign-in', request.url)" runs unchanged.
- */
-
-(function () {
-    var g = globalThis;
-
-    if (typeof g.URL === 'undefined') {
-        g.URL = urlMod.URL;
-    }
-
-    if (typeof g.URLSearchParams === 'undefined') {
-        g.URLSearchParams = urlMod.URLSearchParams;
-    }
-
-    if (typeof g.Headers === 'undefined') {
-        g.Headers = headersMod.Headers;
-    }
-
-    if (typeof g.Response === 'undefined') {
-        g.Response = Response;
-    }
-})();
+/* the Web globals (Headers, Response, URL, ...): see web.js */
 
 var SOURCE_PAGE = '/middleware';
 
@@ -123,7 +99,7 @@ Context.prototype.waitUntil = function (promise) {
 
         try {
             self.r.warn('middleware: waitUntil task rejected (request '
-                        + self.requestId + '): ' + util.errorMessage(e));
+                        + self.requestId + '): ' + util.errorReport(e));
 
         } catch (ignore) {
         }
@@ -284,25 +260,23 @@ function decision(res) {
                                res._body);
     }
 
+    /*
+     * a native Response (ngx.fetch's): its body is read whole; a null
+     * body's ArrayBuffer is detached on the njs engine (new Uint8Array
+     * of it throws), hence the length check first
+     */
+
     if (isForeignResponse(res)) {
         return res.arrayBuffer().then(function (ab) {
+            var body = (ab && ab.byteLength) ? new Uint8Array(ab)
+                                             : new Uint8Array(0);
+
             return protocol.encode(res.status, protocol.responseFields(res),
-                                   new Uint8Array(ab));
+                                   body);
         });
     }
 
     throw new TypeError('Expected an instance of Response to be returned');
-}
-
-
-function stackOf(e) {
-    if (e && typeof e === 'object' && typeof e.stack === 'string'
-        && e.stack !== '')
-    {
-        return e.stack;
-    }
-
-    return util.errorMessage(e);
 }
 
 
@@ -331,7 +305,7 @@ function run(r, middleware, matcher) {
 
         try {
             r.error('middleware: uncaught exception (request '
-                    + ctx.requestId + '): ' + stackOf(e));
+                    + ctx.requestId + '): ' + util.errorReport(e));
 
         } catch (ignore) {
         }
