@@ -47,8 +47,20 @@ var SOURCE_PAGE = '/middleware';
 
 
 /*
- * The execution context of the running request.  njs gives every request
- * its own clone of the VM, so module state belongs to one request.
+ * The execution context of the running request, or null.  Module state
+ * lives as long as the engine's context: the njs engine clones its VM
+ * for every request (so this file's top level runs per request), QuickJS
+ * with js_context_reuse (njs's default) keeps a context for later
+ * requests, one request at a time (a context is taken from the pool for
+ * a request and returned when its detached request ends, after the
+ * waitUntil work).  So "current" is set by run() at the start of every
+ * request and cleared when its work is drained (only if it is still that
+ * request's: a request cancelled before draining leaves it to the next
+ * run(), which replaces it before any user code runs).  Everything else
+ * of a request (Context, NextRequest, its Headers and cookies, the task
+ * list) is created per request; what stays in module scope is what is
+ * meant to be shared: the compiled matcher (serve()), the probed native
+ * Headers order (headers.js), the installed globals (web.js).
  */
 
 var current = null;
