@@ -146,6 +146,13 @@ function Headers(init) {
         return;
     }
 
+    if (typeof init.get === 'function' && typeof init.has === 'function') {
+        /* headers of ngx.fetch's reply before njs 0.7.10: no forEach */
+        throw new TypeError("Failed to construct 'Headers': these headers "
+                            + 'cannot be listed (ngx.fetch before njs '
+                            + '0.7.10): copy the names you need with get()');
+    }
+
     keys = Object.keys(init);
 
     for (i = 0; i < keys.length; i++) {

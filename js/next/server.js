@@ -260,6 +260,16 @@ function isForeignResponse(res) {
 }
 
 
+/* njs < 0.7.10: ngx.fetch's reply has headers that cannot be listed */
+
+function isUnlistedReply(res) {
+    return res && typeof res === 'object' && typeof res.status === 'number'
+           && res.headers && typeof res.headers.get === 'function'
+           && typeof res.headers.forEach !== 'function'
+           && typeof res.arrayBuffer === 'function';
+}
+
+
 /* payload, or a Promise of it for a foreign Response */
 
 function decision(res) {
@@ -286,6 +296,14 @@ function decision(res) {
             return protocol.encode(res.status, protocol.responseFields(res),
                                    body);
         });
+    }
+
+    if (isUnlistedReply(res)) {
+        throw new TypeError('a response of ngx.fetch() cannot be returned '
+                            + 'as is with this njs (before 0.7.10 its '
+                            + 'headers cannot be listed): return new '
+                            + 'Response(await res.arrayBuffer(), { status: '
+                            + 'res.status, headers: { ... } })');
     }
 
     throw new TypeError('Expected an instance of Response to be returned');

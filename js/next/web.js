@@ -26,7 +26,7 @@
  *   - ngx.fetch(url, { headers: h }) with the runtime's Headers: the
  *     native fetch reads a non-native object as a plain record (it would
  *     send "_list"), so ngx.fetch is wrapped once to pass the lines as
- *     [[name, value]] pairs;
+ *     [[name, value]] pairs (a plain object before njs 0.7.10);
  *   - Request stays native (ngx.fetch takes only a native Request); give
  *     it plain objects or pairs as headers.
  *
@@ -74,6 +74,37 @@ function isOurHeaders(h) {
 }
 
 
+/*
+ * headers for the native fetch: [[name, value]] lines where the engine
+ * has a native Headers (njs >= 0.7.10 takes pairs, repeated names kept);
+ * before, ngx.fetch takes only a plain object: repeated names joined
+ * with ", " ("; " for cookie)
+ */
+
+function fetchHeaders(h) {
+    var lines = h._lines(), out, i, k;
+
+    if (headersMod.NATIVE) {
+        return lines;
+    }
+
+    out = {};
+
+    for (i = 0; i < lines.length; i++) {
+        k = lines[i][0].toLowerCase();
+
+        if (Object.prototype.hasOwnProperty.call(out, k)) {
+            out[k] += (k === 'cookie' ? '; ' : ', ') + lines[i][1];
+
+        } else {
+            out[k] = lines[i][1];
+        }
+    }
+
+    return out;
+}
+
+
 function wrapFetch() {
     var native;
 
@@ -99,7 +130,7 @@ function wrapFetch() {
                 }
             }
 
-            copy.headers = init.headers._lines();
+            copy.headers = fetchHeaders(init.headers);
             init = copy;
         }
 

@@ -204,6 +204,24 @@ test('a native null-body Response (detached ArrayBuffer)', async function (t) {
 });
 
 
+test('njs < 0.7.10 fetch replies: headers cannot be listed', async function (t) {
+    var reply = {
+        status: 200,
+        headers: { get: function () { return null; },
+                   has: function () { return false; } },
+        arrayBuffer: function () { return Promise.resolve(new ArrayBuffer(0)); }
+    }, r;
+
+    t.throws(function () { return new Headers(reply.headers); },
+             /these headers cannot be listed/, 'new Headers(reply.headers)');
+
+    r = handle(function () { return reply; }, {});
+    await tap.ticks();
+    t.like(r.payload(), /^MW1 500\nx-middleware-error:TypeError: a response of ngx.fetch\(\) cannot be returned as is/,
+           'returned: a precise error');
+});
+
+
 test('our null-body Response: usable empty ArrayBuffer', async function (t) {
     var ab, ab2, text;
 
