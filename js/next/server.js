@@ -283,15 +283,23 @@ function decision(res) {
     }
 
     /*
-     * a native Response (ngx.fetch's): its body is read whole; a null
-     * body's ArrayBuffer is detached on the njs engine (new Uint8Array
-     * of it throws), hence the length check first
+     * a native Response (ngx.fetch's): its body is read whole.  An empty
+     * body's ArrayBuffer is detached on the njs engine: new Uint8Array of
+     * it throws (njs 1.0), its byteLength too (njs 0.8.9); a detached
+     * buffer holds nothing, so it is an empty body
      */
 
     if (isForeignResponse(res)) {
         return res.arrayBuffer().then(function (ab) {
-            var body = (ab && ab.byteLength) ? new Uint8Array(ab)
+            var body;
+
+            try {
+                body = (ab && ab.byteLength) ? new Uint8Array(ab)
                                              : new Uint8Array(0);
+
+            } catch (e) {
+                body = new Uint8Array(0);
+            }
 
             return protocol.encode(res.status, protocol.responseFields(res),
                                    body);

@@ -189,9 +189,11 @@ test('a native null-body Response (detached ArrayBuffer)', async function (t) {
             status: 204,
             headers: native([]),
             arrayBuffer: function () {
-                /* as njs's: byteLength 0, unusable for new Uint8Array */
+                /* as njs 0.8.9's: even byteLength throws */
                 return Promise.resolve({
-                    byteLength: 0,
+                    get byteLength() {
+                        throw new TypeError('detached buffer');
+                    },
                     get length() { throw new TypeError('detached buffer'); }
                 });
             }
@@ -219,6 +221,26 @@ test('njs < 0.7.10 fetch replies: headers cannot be listed', async function (t) 
     await tap.ticks();
     t.like(r.payload(), /^MW1 500\nx-middleware-error:TypeError: a response of ngx.fetch\(\) cannot be returned as is/,
            'returned: a precise error');
+});
+
+
+test('a native empty body, njs 1.0 form (only new Uint8Array throws)',
+     async function (t) {
+    var r = handle(function () {
+        return {
+            status: 200,
+            headers: native([]),
+            arrayBuffer: function () {
+                return Promise.resolve({
+                    byteLength: 0,
+                    get length() { throw new TypeError('detached buffer'); }
+                });
+            }
+        };
+    }, {});
+
+    await tap.ticks(8);
+    t.is(r.payload(), 'MW1 200\n\n', 'empty body, no error');
 });
 
 
