@@ -258,12 +258,10 @@ is(status($r), 500, 'throw: 500');
 ok($t->wait_for_log(qr/uncaught exception \(request \w+\): TypeError: engine boom/, 5),
    'throw: logged with name and message');
 
-# the stack where the engine records one (not njs 0.7.9)
-
-if (json($t->http_get('/globals'))->{stack}) {
-    ok($t->wait_for_log(qr/uncaught exception \(request \w+\): TypeError: engine boom\n\s+at /, 5),
-       'throw: and the stack');
-}
+is(json($t->http_get('/globals'))->{stack}, JSON::PP::true(),
+   'a thrown error has a stack on this engine');
+ok($t->wait_for_log(qr/uncaught exception \(request \w+\): TypeError: engine boom\n\s+at middleware /, 5),
+   'throw: and the stack, from the middleware\'s frame');
 
 $r = $t->http_get('/reject');
 is(status($r), 500, 'rejection: 500');
