@@ -115,6 +115,37 @@ async function middleware(request) {
 export default server.serve(middleware);
 EOF
 
+# QuickJS takes modern syntax natively (the njs engine would not parse it)
+
+my $qjs = ($t->engine() eq 'qjs');
+
+$t->write_file('mw_modern.js', <<'EOF');
+import server from 'next/server.js';
+const { NextResponse } = server;
+
+class Greeter {
+    constructor(name) { this.name = name; }
+    hi() { return `hi ${this.name}`; }
+}
+
+function middleware(request, { waitUntil } = {}) {
+    const { pathname, searchParams } = request.nextUrl;
+    const seen = new Map([['p', pathname]]);
+    const names = [];
+    for (const [key] of new Headers(request.headers)) {
+        names.push(key);
+    }
+    return NextResponse.json({
+        greet: new Greeter(searchParams.get('n') ?? 'nobody').hi(),
+        p: seen.get('p'),
+        cookie: request.cookies.get('x')?.value ?? 'none',
+        names: [...names].join(',')
+    });
+}
+
+export default server.serve(middleware);
+EOF
+
 $t->write_file('up.js', <<'EOF');
 function cookies(r) {
     r.headersOut['Set-Cookie'] = ['a=1; Path=/', 'b=2; Path=/'];
@@ -133,7 +164,7 @@ function echo(r) {
 export default { cookies, empty, echo };
 EOF
 
-$t->write_file_expand('nginx.conf', <<'EOF');
+my $conf = <<'EOF';
 %%TEST_GLOBALS%%
 
 worker_processes 1;
@@ -146,6 +177,7 @@ http {
 
     js_import mw from %%TESTDIR%%/mw.js;
     js_import up from %%TESTDIR%%/up.js;
+    %%MODERN_IMPORT%%
 
     server {
         listen 127.0.0.1:%%PORT_0%%;
@@ -159,6 +191,8 @@ http {
         location @mw {
             js_content mw.handle;
         }
+
+        %%MODERN_LOCATIONS%%
     }
 
     server {
@@ -169,6 +203,14 @@ http {
     }
 }
 EOF
+
+my $modern_import = $qjs ? 'js_import modern from %%TESTDIR%%/mw_modern.js;' : '';
+my $modern_loc = $qjs ? 'location /modern/ { middleware @modern; '
+    . 'proxy_pass http://127.0.0.1:%%PORT_1%%/echo; } '
+    . 'location @modern { js_content modern.handle; }' : '';
+$conf =~ s/%%MODERN_IMPORT%%/$modern_import/;
+$conf =~ s/%%MODERN_LOCATIONS%%/$modern_loc/;
+$t->write_file_expand('nginx.conf', $conf);
 
 $t->run();
 
@@ -235,6 +277,19 @@ if ($native) {
 
 $r = $t->http_get('/fetch-with-ours');
 is(json($r)->{sent}, 'ours', 'ngx.fetch with the runtime\'s Headers');
+
+$r = $t->http_get('/fetch-with-ours');
+is(json($r)->{sent}, 'ours', 'ngx.fetch with the runtime\'s Headers, again');
+
+# --- modern syntax on QuickJS ------------------------------------------------
+
+if ($qjs) {
+    $r = $t->http_get('/modern/x?n=ada', headers => [Cookie => 'x=1']);
+    is_deeply(json($r), { greet => 'hi ada', p => '/modern/x', cookie => '1',
+                          names => 'connection,cookie,host' },
+              'QuickJS: class, destructuring, default parameters, Map, '
+              . 'for..of over Headers, ?., ??, spread, template literals');
+}
 
 # --- raw bytes ---------------------------------------------------------------
 
