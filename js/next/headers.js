@@ -100,7 +100,9 @@ function Headers(init) {
         return;
     }
 
-    if (init instanceof Headers) {
+    /* ours, also one made by another evaluation of this file (VM clone) */
+
+    if (init instanceof Headers || isOurs(init)) {
         for (i = 0; i < init._list.length; i++) {
             k = init._list[i];
             this._list.push({ name: k.name, lname: k.lname, value: k.value });
@@ -455,15 +457,21 @@ var NATIVE = (function () {
 var nameFirst = null;     /* forEach order of NATIVE, probed on first use */
 
 
+function isOurs(h) {
+    return h !== null && typeof h === 'object'
+           && typeof h._lines === 'function' && Array.isArray(h._list);
+}
+
+
 function isForeign(h) {
     return h !== null && typeof h === 'object' && !(h instanceof Headers)
-           && typeof h.forEach === 'function' && typeof h.get === 'function'
-           && typeof h.has === 'function';
+           && !isOurs(h) && typeof h.forEach === 'function'
+           && typeof h.get === 'function' && typeof h.has === 'function';
 }
 
 
 function isHeaders(h) {
-    return h instanceof Headers || isForeign(h);
+    return h instanceof Headers || isOurs(h) || isForeign(h);
 }
 
 

@@ -308,7 +308,7 @@ function handleMiddlewareField(init, headers) {
     if (!(req.headers instanceof Headers)) {
         /* a native Headers (e.g. of an ngx.fetch Response) is copied */
 
-        if (!headersMod.isForeign(req.headers)) {
+        if (!headersMod.isHeaders(req.headers)) {
             throw new Error('request.headers must be an instance of '
                             + 'Headers');
         }
