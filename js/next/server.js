@@ -291,18 +291,18 @@ function decision(res) {
 
     if (isForeignResponse(res)) {
         return res.arrayBuffer().then(function (ab) {
-            var body;
+            var n;
 
             try {
-                body = (ab && ab.byteLength) ? new Uint8Array(ab)
-                                             : new Uint8Array(0);
+                n = ab ? ab.byteLength : 0;
 
             } catch (e) {
-                body = new Uint8Array(0);
+                n = 0;                          /* detached (njs 0.8.9) */
             }
 
             return protocol.encode(res.status, protocol.responseFields(res),
-                                   body);
+                                   n ? new Uint8Array(ab)
+                                     : new Uint8Array(0));
         });
     }
 
