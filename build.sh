@@ -257,7 +257,7 @@ run_install() {
 
     # never overwrite the .so in place: a running nginx has it mapped
     install -d "$destdir$moddir"
-    install -m 644 "$build/ngx_http_middleware_module.so" \
+    install -m 644 "${MODULE:-$build/ngx_http_middleware_module.so}" \
         "$destdir$moddir/.ngx_http_middleware_module.so.tmp"
     mv -f "$destdir$moddir/.ngx_http_middleware_module.so.tmp" \
         "$destdir$moddir/ngx_http_middleware_module.so"
@@ -307,20 +307,20 @@ run_uninstall() {
              "${destdir}${prefix} (no $destdir$manifest)" >&2
         exit 1
     fi
-    local f d
-    while IFS= read -r f; do
-        case "$f" in /*) ;; *) continue ;; esac
-        rm -f "$destdir$f"
-    done < "$destdir$manifest"
+    local files=() f d
+    mapfile -t files < "$destdir$manifest"
+    for f in "${files[@]}"; do
+        case "$f" in /*) rm -f "$destdir$f" ;; esac
+    done
     # the directories the install made, if now empty
-    while IFS= read -r f; do
+    for f in "${files[@]}"; do
         d=$(dirname "$f")
         while [ "$d" != / ] && [ "$d" != "$prefix" ] && [ "$d" != "$confdir" ]
         do
             rmdir "$destdir$d" 2>/dev/null || break
             d=$(dirname "$d")
         done
-    done < <(sort -r "$destdir$manifest" 2>/dev/null || true)
+    done
     log "uninstalled from ${destdir:-/}$prefix (and $link)"
 }
 
@@ -357,6 +357,8 @@ run_demo() {
 case "$cmd" in
     clean) rm -rf "$build"; exit 0 ;;
     uninstall) run_uninstall; exit 0 ;;
+    # MODULE=path/to/ngx_http_middleware_module.so: install that one, no build
+    install) [ -n "${MODULE:-}" ] && { run_install; exit 0; } ;;
 esac
 
 deps
