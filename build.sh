@@ -111,7 +111,7 @@ fetch_promtool() {
     rm -rf "$d"
     mkdir -p "$d"
     log "promtool: apt-get download prometheus (unpacked into build/tools)"
-    (cd "$d" && apt-get download prometheus) || return 1
+    (cd "$d" && apt-get -o APT::Sandbox::User=root download prometheus) || return 1
     dpkg-deb --fsys-tarfile "$d"/prometheus_*.deb \
         | tar -x -C "$d" ./usr/bin/promtool || return 1
     mv "$d/usr/bin/promtool" "$build/tools/promtool"
