@@ -324,28 +324,87 @@ run_uninstall() {
     log "uninstalled from ${destdir:-/}$prefix (and $link)"
 }
 
-# a binary package, built the Debian way in a clean copy of the tree
-# (dpkg-buildpackage writes its results into the parent directory)
+# a binary package, built the Debian way (dh-sequence-nginx) in a clean
+# copy of the tree, for the nginx of this machine or, with
+# MW_DEB_ROOT=/path/to/root, of that Debian root (e.g. Debian 13's nginx
+# 1.26.3 in /var/cache/ngx-middleware/deb13/root, which has nginx-dev and
+# debhelper): one package per target nginx, the version says which
+# (0.1.0+deb12, 0.1.0+deb13), nginx-abi-* in Depends makes dpkg refuse it
+# next to another nginx.  Result: build/deb-<codename>/, $deb
 run_deb() {
-    local out="$build/deb" src="$build/deb/src"
-    rm -rf "$out"
-    mkdir -p "$src"
+    local root=${MW_DEB_ROOT:-} codename major
+    codename=$(. "$root/etc/os-release" && echo "$VERSION_CODENAME")
+    major=$(cut -d. -f1 "$root/etc/debian_version")
+    local out="$build/deb-$codename"
+    local work="$build/deb-$codename.src"
+    [ -n "$root" ] && work="$root/tmp/mw-deb-$$"
+
+    rm -rf "$out" "$work"
+    mkdir -p "$out" "$work/src"
+    if [ -n "$root" ]; then
+        # no mounts of ours inside the root: a copy in its /tmp, removed
+        # on any exit (the root is shared, never rm -rf outside $work)
+        trap 'rm -rf --one-file-system "$work"' EXIT
+    fi
+    local src="$work/src"
     if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
         (cd "$top" && git ls-files -z --cached --others --exclude-standard \
-            | xargs -0 cp --parents -t "$src" 2>/dev/null) || true
+            | xargs -0 cp --parents -t "$src")
     else
         tar -C "$top" --exclude=./build --exclude=./t/tmp -cf - . \
             | tar -C "$src" -xf -
     fi
-    log "dpkg-buildpackage -b (log: $out/build.log)"
-    (cd "$src" && dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1) \
-        || { tail -40 "$out/build.log"; exit 1; }
-    rm -rf "$src"
-    deb=$(ls "$out"/libnginx-mod-http-middleware_*.deb)
+
+    # the target in the version: a changelog entry on top of the copy's
+    local version maint nginx_v
+    version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)+deb$major
+    maint=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Maintainer)
+    nginx_v=$(sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' \
+              "$root/usr/share/nginx/src/src/core/nginx.h")
+    {
+        printf 'libnginx-mod-http-middleware (%s) %s; urgency=medium\n\n' \
+            "$version" "$codename"
+        printf '  * Built for Debian %s (%s), nginx %s.\n\n' \
+            "$major" "$codename" "$nginx_v"
+        printf ' -- %s  %s\n\n' "$maint" "$(date -R)"
+        cat "$top/debian/changelog"
+    } > "$src/debian/changelog"
+
+    log "dpkg-buildpackage -b for Debian $major ($codename, nginx $nginx_v)" \
+        "${root:+in $root }(log: $out/build.log)"
+    if [ -n "$root" ]; then
+        chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+            LC_ALL=C.UTF-8 HOME=/root \
+            sh -c "cd '${src#"$root"}' && dpkg-buildpackage -b -us -uc" \
+            >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
+    else
+        (cd "$src" && dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1) \
+            || { tail -40 "$out/build.log"; exit 1; }
+    fi
+    mv "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo "$out/"
+    rm -rf --one-file-system "$work"
+    deb=$(ls "$out"/libnginx-mod-http-middleware_*_*.deb)
     log "lintian"
     lintian --fail-on error,warning "$out"/*.changes
     log "built $deb"
     dpkg-deb -f "$deb" Package Version Depends >&2
+}
+
+# install $deb in a throwaway root of its Debian release (made once, in
+# /var/cache/ngx-middleware/deb<N>-pkgroot), and check that the packages
+# built for the other releases are refused there
+run_deb_test() {
+    local major codename other
+    major=$(cut -d. -f1 "${MW_DEB_ROOT:-}/etc/debian_version")
+    codename=$(. "${MW_DEB_ROOT:-}/etc/os-release" && echo "$VERSION_CODENAME")
+    export MW_SUITE=$codename
+    export MW_PKGROOT=${MW_PKGROOT:-/var/cache/ngx-middleware/deb$major-pkgroot}
+    "$top/debian/ci/deb-test" "$deb"
+    for other in "$build"/deb-*/libnginx-mod-http-middleware_*_*.deb; do
+        [ -e "$other" ] || continue
+        case "$other" in "$build/deb-$codename/"*) continue ;; esac
+        "$top/debian/ci/deb-test" --refuse "$other"
+    done
 }
 
 # --- demo -------------------------------------------------------------------
@@ -365,7 +424,7 @@ deps
 
 case "$cmd" in
     deb) run_deb; exit ;;
-    deb-test) run_deb; "$top/debian/ci/deb-test" "$deb"; exit ;;
+    deb-test) run_deb; run_deb_test; exit ;;
 esac
 
 case "$cmd" in
