@@ -1,0 +1,79 @@
+#!/usr/bin/perl
+
+# ./build.sh installs only what the chosen command needs: with every
+# package reported missing and no root (stubs for dpkg-query and id first
+# in PATH), each command stops at once and names exactly its packages and
+# the apt-get line to run.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use Mw::Nginx;
+
+my $repo = Mw::Nginx->repo();
+mkdir "$repo/t/tmp";
+my $bin = tempdir('deps-XXXXXX', DIR => "$repo/t/tmp", CLEANUP => 1);
+
+sub stub {
+    my ($name, $body) = @_;
+    open my $fh, '>', "$bin/$name" or die "$bin/$name: $!\n";
+    print $fh "#!/bin/sh\n$body\n";
+    close $fh;
+    chmod 0755, "$bin/$name";
+}
+
+stub('dpkg-query', 'exit 1');                  # nothing is installed
+stub('id', 'echo 1000');                       # not root
+stub('apt-get', "echo apt-get called >&2; exit 99");
+
+sub needs {
+    my ($cmd) = @_;
+    my $out = `PATH='$bin':\$PATH '$repo/build.sh' $cmd 2>&1`;
+    my $rc = $? >> 8;
+    my ($list) = $out =~ /needs the Debian packages: (.*)/;
+    return ($rc, $out, { map { $_ => 1 } split ' ', $list // '' });
+}
+
+my %cases = (
+    unit     => { has => [qw(gcc check pkg-config)],
+                  not => [qw(nginx nginx-dev njs valgrind lintian)] },
+    js       => { has => [qw(njs)],
+                  not => [qw(nginx gcc check valgrind)] },
+    build    => { has => [qw(nginx nginx-dev gcc make libpcre2-dev)],
+                  not => [qw(njs check valgrind libnginx-mod-http-js)] },
+    prove    => { has => [qw(nginx nginx-dev libnginx-mod-http-js curl openssl)],
+                  not => [qw(valgrind njs check lintian)] },
+    test     => { has => [qw(nginx nginx-dev libnginx-mod-http-js njs check curl)],
+                  not => [qw(valgrind lintian debootstrap prometheus)] },
+    valgrind => { has => [qw(valgrind nginx libnginx-mod-http-js)],
+                  not => [qw(lintian njs)] },
+    deb      => { has => [qw(nginx-dev debhelper dpkg-dev lintian)],
+                  not => [qw(valgrind njs check debootstrap)] },
+    'deb-test' => { has => [qw(lintian debootstrap)],
+                    not => [qw(valgrind njs)] },
+);
+
+for my $cmd (sort keys %cases) {
+    my ($rc, $out, $pkgs) = needs($cmd);
+    is($rc, 1, "$cmd: stops without root") or diag($out);
+    unlike($out, qr/apt-get called/, "$cmd: runs no apt-get");
+    like($out, qr/as root: apt-get install /, "$cmd: says what to run");
+    my @missing = grep { !$pkgs->{$_} } @{ $cases{$cmd}{has} };
+    is("@missing", '', "$cmd: asks for what it needs") or diag($out);
+    my @extra = grep { $pkgs->{$_} } @{ $cases{$cmd}{not} };
+    is("@extra", '', "$cmd: and not for what it does not need") or diag($out);
+}
+
+# with --nginx-src the build does not need Debian's nginx-dev
+my ($rc, $out, $pkgs) = needs("--nginx-src '$repo' build");
+ok(!$pkgs->{'nginx-dev'} && $pkgs->{gcc}, '--nginx-src: no nginx-dev')
+    or diag($out);
+
+# commands that install nothing
+($rc, $out) = needs('uninstall');
+unlike($out, qr/needs the Debian packages/, 'uninstall needs no package');
+
+done_testing();
