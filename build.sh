@@ -40,8 +40,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 deps() {
     # what each command needs, and nothing more
-    local build_pkgs=(gcc make libpcre2-dev libssl-dev zlib1g-dev)
-    [ -n "$nginx_src" ] || build_pkgs+=(nginx nginx-dev)
+    local build_pkgs=(gcc make libpcre2-dev libssl-dev zlib1g-dev nginx
+                      nginx-dev)
     local nginx_pkgs=(nginx libnginx-mod-http-js)
     local want=()
     case "$cmd" in
@@ -61,8 +61,21 @@ deps() {
     esac
     [ "$cmd" = valgrind ] && want+=(valgrind)
 
+    # for another nginx (nginx.org's packages, a source build with its own
+    # configure flags) Debian's nginx and njs packages are not needed, and
+    # would conflict with them
+    local skip=" "
+    if [ -n "$nginx_src" ] && [ -n "${NGINX_CONFIGURE_ARGS:-}" ]; then
+        case "$cmd" in
+            deb|deb-test) ;;
+            *) skip+="nginx nginx-dev libnginx-mod-http-js " ;;
+        esac
+    fi
+    [ -n "${NJS_CLI:-}" ] && skip+="njs "
+
     local missing=() p
     for p in "${want[@]}"; do
+        [[ "$skip" == *" $p "* ]] && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q "install ok installed" || missing+=("$p")
     done

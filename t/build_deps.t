@@ -67,10 +67,19 @@ for my $cmd (sort keys %cases) {
     is("@extra", '', "$cmd: and not for what it does not need") or diag($out);
 }
 
-# with --nginx-src the build does not need Debian's nginx-dev
+# another nginx with its own flags needs no Debian nginx; with Debian's
+# flags (conf_flags of nginx-dev) it does
 my ($rc, $out, $pkgs) = needs("--nginx-src '$repo' build");
-ok(!$pkgs->{'nginx-dev'} && $pkgs->{gcc}, '--nginx-src: no nginx-dev')
+ok($pkgs->{'nginx-dev'}, '--nginx-src with Debian\'s flags: nginx-dev')
     or diag($out);
+$out = `NGINX_CONFIGURE_ARGS='--with-compat' PATH='$bin':\$PATH '$repo/build.sh' --nginx-src '$repo' prove 2>&1`;
+($pkgs) = map { { map { $_ => 1 } split ' ' } } $out =~ /needs the Debian packages: (.*)/;
+ok($pkgs && !$pkgs->{'nginx-dev'} && !$pkgs->{nginx}
+   && !$pkgs->{'libnginx-mod-http-js'} && $pkgs->{gcc},
+   '--nginx-src with NGINX_CONFIGURE_ARGS: no Debian nginx packages')
+    or diag($out);
+$out = `NJS_CLI=/x/njs PATH='$bin':\$PATH '$repo/build.sh' js 2>&1`;
+unlike($out, qr/needs the Debian packages:.*\bnjs\b/, 'NJS_CLI: no njs package');
 
 # commands that install nothing
 ($rc, $out) = needs('uninstall');
