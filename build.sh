@@ -357,7 +357,8 @@ run_deb() {
     if [ -n "$root" ]; then
         # no mounts of ours inside the root: a copy in its /tmp, removed
         # on any exit (the root is shared, never rm -rf outside $work)
-        trap 'rm -rf --one-file-system "$work"' EXIT
+        deb_work=$work
+        trap 'rm -rf --one-file-system "${deb_work:-/nonexistent}"' EXIT
     fi
     local src="$work/src"
     if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
