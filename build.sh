@@ -9,8 +9,9 @@
 #                                middleware in front of a demo upstream
 # ./build.sh install|uninstall   copy the module, its load_module snippet
 #                                and the runtime into DESTDIR/PREFIX (/usr)
-# ./build.sh deb                 build/deb/libnginx-mod-http-middleware_*.deb
-# ./build.sh deb-test            ... and install it in a throwaway root
+# ./build.sh deb                 build/deb-<codename>/libnginx-mod-http-
+#                                middleware_*.deb (MW_DEB_ROOT: in that root)
+# ./build.sh deb-test            ... and test it in a throwaway Debian root
 #
 # Missing Debian packages (only those the command needs) are installed
 # with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
