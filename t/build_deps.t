@@ -85,4 +85,26 @@ unlike($out, qr/needs the Debian packages:.*\bnjs\b/, 'NJS_CLI: no njs package')
 ($rc, $out) = needs('uninstall');
 unlike($out, qr/needs the Debian packages/, 'uninstall needs no package');
 
+# as root (the stub says so): the warning about nginx on port 80, and
+# MW_NO_START=1 keeps apt from starting services: a policy-rc.d only while
+# apt runs (here at MW_POLICY_RC_D instead of /usr/sbin/policy-rc.d)
+my $policy = "$bin/policy-rc.d";
+stub('id', 'echo 0');
+stub('apt-get', 'echo "apt-get $*" >&2; '
+     . 'if [ "$1" = install ]; then '
+     . "[ -x '$policy' ] && '$policy' nginx start; "
+     . 'echo "policy-rc.d: $?" >&2; exit 1; fi');
+
+$out = `MW_POLICY_RC_D='$policy' PATH='$bin':\$PATH '$repo/build.sh' build 2>&1`;
+like($out, qr/starts and enables nginx\s+on port 80/, 'warns about nginx on port 80');
+like($out, qr/MW_NO_START=1/, '... and says how to avoid it');
+like($out, qr/apt-get install -y .*nginx/, 'apt-get runs without -qq');
+like($out, qr/policy-rc\.d: 1$/m, 'without MW_NO_START: no policy-rc.d of ours');
+
+$out = `MW_NO_START=1 MW_POLICY_RC_D='$policy' PATH='$bin':\$PATH '$repo/build.sh' build 2>&1`;
+like($out, qr/policy-rc\.d: 101/, 'MW_NO_START=1: services are not started')
+    or diag($out);
+unlike($out, qr/starts and enables/, '... and no warning');
+ok(!-e $policy, '... and policy-rc.d is gone afterwards');
+
 done_testing();
