@@ -254,7 +254,7 @@ run_install() {
     local prefix destdir confdir moddir availdir jsdir docdir manifest link
     install_layout
 
-    if [ -z "$destdir" ] \
+    if [ -z "$destdir" ] && [ "$confdir" = /etc/nginx ] \
         && dpkg-query -W -f='${Status}' libnginx-mod-http-middleware 2>/dev/null \
             | grep -q "install ok installed"
     then
