@@ -198,6 +198,19 @@ ok(!-e "$confdir/modules-enabled/60-mod-http-middleware.conf",
    'the modules-enabled link is gone');
 ok(-e "$confdir/middleware.js", "the admin's own files stay");
 
+# over the Debian package (its load_module line live in /etc/nginx):
+# refused before anything is written
+mkdir "$d/bin";
+open my $fh, '>', "$d/bin/dpkg-query" or die;
+print $fh "#!/bin/sh\necho 'install ok installed'\n";
+close $fh;
+chmod 0755, "$d/bin/dpkg-query";
+($rc, $out) = build_sh('install', PATH => "$d/bin:$ENV{PATH}",
+                       PREFIX => "$d/over", MODULE => $module);
+isnt($rc, 0, 'install with the package installed: refused');
+like($out, qr/the package libnginx-mod-http-middleware is installed/, '... says why');
+ok(!-e "$d/over", '... and writes nothing');
+
 $t->no_alerts_ok();
 
 done_testing();
