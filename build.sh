@@ -7,6 +7,7 @@
 # ./build.sh unit|js|prove       one suite (after a build)
 # ./build.sh demo                nginx on 127.0.0.1:8080 with the example
 #                                middleware in front of a demo upstream
+# ./build.sh bench [ARGS]        build, then bench/run ARGS (bench/run --help)
 #
 # Missing Debian packages are installed with apt-get (run as root).
 
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
         build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
+        bench) cmd=bench; shift; break ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -37,6 +39,8 @@ deps() {
                 openssl)
     [ "$cmd" = valgrind ] && want+=(valgrind)
     [ "$cmd" = test ] && want+=(valgrind)
+    [ "$cmd" = bench ] && want+=(wrk valgrind libnginx-mod-http-lua
+                                 lua-resty-core lua-cjson)
     local missing=()
     for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
@@ -190,4 +194,5 @@ case "$cmd" in
     valgrind)
         TEST_NGINX_VALGRIND=1 run_prove ;;
     demo) run_demo ;;
+    bench) exec "$top/bench/run" "$@" ;;
 esac
