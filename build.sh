@@ -12,6 +12,7 @@
 # ./build.sh deb                 build/deb-<codename>/libnginx-mod-http-
 #                                middleware_*.deb (MW_DEB_ROOT: in that root)
 # ./build.sh deb-test            ... and test it in a throwaway Debian root
+# ./build.sh bench [ARGS]        build, then bench/run ARGS (bench/run --help)
 #
 # Missing Debian packages (only those the command needs) are installed
 # with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
@@ -30,7 +31,8 @@ while [ $# -gt 0 ]; do
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
         build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
         install|uninstall|deb|deb-test) cmd=$1; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        bench) cmd=bench; shift; break ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -58,6 +60,9 @@ deps() {
                    fakeroot lintian) ;;
         deb-test) want=(nginx nginx-dev libnginx-mod-http-js debhelper dpkg-dev
                         fakeroot lintian debootstrap) ;;
+        bench)
+            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl perl wrk valgrind
+                  libnginx-mod-http-lua lua-resty-core lua-cjson) ;;
         uninstall|clean) return 0 ;;
     esac
     [ "$cmd" = valgrind ] && want+=(valgrind)
@@ -468,4 +473,5 @@ case "$cmd" in
         TEST_NGINX_VALGRIND=1 run_prove ;;
     demo) run_demo ;;
     install) run_install ;;
+    bench) exec "$top/bench/run" "$@" ;;
 esac
