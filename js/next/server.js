@@ -26,6 +26,7 @@
  * encoding), and this one (NextFetchEvent, serve).
  */
 
+import outcomeMod from './outcome.js';
 import util from './util.js';
 import headersMod from './headers.js';
 import urlMod from './url.js';
@@ -34,7 +35,6 @@ import requestMod from './request.js';
 import responseMod from './response.js';
 import matcherMod from './matcher.js';
 import protocol from './protocol.js';
-import outcomeMod from './outcome.js';
 
 
 var Response = responseMod.Response;
