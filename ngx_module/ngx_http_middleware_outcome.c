@@ -482,14 +482,22 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
 }
 
 
-/* a JSON string of at most max bytes of s */
+/* a JSON string of at most max bytes of s, cut between UTF-8 sequences */
 
 static u_char *
 ngx_http_middleware_outcome_string(u_char *p, ngx_str_t *s, size_t max)
 {
     size_t  len;
 
-    len = ngx_min(s->len, max);
+    len = s->len;
+
+    if (len > max) {
+        len = max;
+
+        while (len && (s->data[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
 
     *p++ = '"';
 

@@ -299,6 +299,13 @@ is($o->{action}, 'rewrite', 'rewrite: action');
 is($o->{uri}, '/rewritten', 'rewrite: the final uri');
 is($o->{upstreamStatus}, 200, 'rewrite: upstream status');
 
+# a long URI is cut at 256 bytes, between UTF-8 sequences ("/" and 255
+# bytes would end inside a character)
+
+$r = $t->http_get('/x' . ('%E2%82%AC' x 100) . '?tag=long');
+$o = outcome('long');
+is($o->{uri}, '/x' . ("\x{20ac}" x 84), 'a long uri: cut, whole characters');
+
 $r = $t->http_get('/error-page?tag=errpage');
 is(status($r), 202, 'error_page to a named location');
 $o = outcome('errpage');
