@@ -328,6 +328,21 @@ $r = $t->http_get('/twice?tag=twice');
 ok($t->wait_for_log(qr/SAME PROMISE true/, 5),
    'event.outcome and ctx.outcome: one promise');
 
+# the wait is F's: a keepalive client is not held, and a client cannot
+# reach the channel
+
+my ($r1, $t1, $r2, $t2) = $t->keepalive_pair('/ka?tag=ka1', '/ka?tag=ka2');
+is(body($r2), "upstream /ka\n", 'keepalive: the second request answered');
+cmp_ok($t1 + $t2, '<', $valgrind ? 10 : 1, 'keepalive: nothing waits');
+is(outcome('ka2')->{requestId}, header($r2, 'x-request-id'),
+   'keepalive: the second request\'s own outcome');
+is(outcome('ka1')->{requestId}, header($r1, 'x-request-id'),
+   'keepalive: the first request\'s own outcome');
+
+$r = $t->http_get('/.middleware/outcome?tag=client');
+is(body($r), "upstream /.middleware/outcome\n",
+   'a client request for the channel is an ordinary request');
+
 # --- clients that go away -----------------------------------------------------
 
 {
