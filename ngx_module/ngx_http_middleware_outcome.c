@@ -36,9 +36,11 @@
  *     last of R and F frees it) are unchanged.  R's side never keeps a
  *     pointer into F's pool beyond E->fake, which F's cleanup clears.
  *
- * The answer passes through our filters as a subrequest of F (not F
- * itself), so it is not taken for a decision; njs reads it from memory
- * (NGX_HTTP_SUBREQUEST_IN_MEMORY), nothing reaches F's fake connection.
+ * The answer passes through our filters as a subrequest of F: a
+ * subrequest has no http_connection of its own, so it is not taken for F
+ * (whose output is the decision) but passed on as any subrequest; njs
+ * reads it from memory (NGX_HTTP_SUBREQUEST_IN_MEMORY), nothing reaches
+ * F's fake connection.
  * Its size is bounded (the URI and the upstream list are capped) to stay
  * below subrequest_output_buffer_size (one page by default).
  */
@@ -298,7 +300,7 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
     ngx_str_t                   s;
     ngx_int_t                   last_status;
     ngx_msec_t                  last_time;
-    ngx_uint_t                  status, i, first, aborted;
+    ngx_uint_t                  status, i, n, first, aborted;
     ngx_time_t                 *tp;
     const char                 *action;
     ngx_msec_int_t              ms;
@@ -351,7 +353,7 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
     if (r->upstream_states && r->upstream_states->nelts) {
         state = r->upstream_states->elts;
 
-        for (i = r->upstream_states->nelts, len = 0; i > 0; i--) {
+        for (i = r->upstream_states->nelts, n = 0; i > 0; i--) {
             if (state[i - 1].peer == NULL && state[i - 1].status == 0) {
                 continue;
             }
@@ -361,13 +363,13 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
                 last_time = state[i - 1].response_time;
             }
 
-            if (len < NGX_HTTP_MIDDLEWARE_OUTCOME_PEERS) {
+            if (n < NGX_HTTP_MIDDLEWARE_OUTCOME_PEERS) {
                 first = i - 1;
-                len++;
+                n++;
             }
         }
 
-        if (len == 0) {
+        if (n == 0) {
             state = NULL;
         }
     }
@@ -472,8 +474,8 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
     p = ngx_sprintf(p, ",\"aborted\":%s,\"uri\":",
                     aborted ? "true" : "false");
 
-    p = ngx_http_middleware_outcome_string(p, &r->uri,
-                                           NGX_HTTP_MIDDLEWARE_OUTCOME_URI_MAX);
+    len = NGX_HTTP_MIDDLEWARE_OUTCOME_URI_MAX;
+    p = ngx_http_middleware_outcome_string(p, &r->uri, len);
     *p++ = '}';
 
     json->len = p - json->data;
