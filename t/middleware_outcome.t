@@ -7,7 +7,7 @@
 # "return" in the location, the middleware's own redirect or response, a
 # rewrite, an error page, a client that goes away mid-response or before
 # the decision, HTTP/2; 1,000 concurrent requests each get their own; a
-# detached request cancelled while it waits leaves nothing behind.
+# detached request cancelled or shed while it waits leaves nothing behind.
 
 use strict;
 use warnings;
@@ -488,5 +488,90 @@ $t->no_alerts_ok();
 
 unlike($t->error_log(), qr/outcome is already awaited|no outcome/,
        'no refused outcome request');
+
+# --- F shed while it waits ------------------------------------------------------
+
+my $ts = Mw::Nginx->new();
+
+$ts->write_file_expand('mw.js', <<'EOF');
+import server from 'next/server.js';
+
+function middleware(request, event) {
+    var tag = request.nextUrl.searchParams.get('tag');
+
+    event.waitUntil(event.outcome.then(function (o) {
+        ngx.log(ngx.WARN, 'OUTCOME ' + tag + ' ' + JSON.stringify(o));
+    }));
+
+    if (tag === 'hold') {
+        event.waitUntil(ngx.fetch('http://127.0.0.1:%%PORT_1%%/'));
+    }
+
+    return server.NextResponse.next();
+}
+
+export default server.serve(middleware);
+EOF
+
+$ts->write_file('sink.js', <<'EOF');
+function slow(r) {
+    setTimeout(function () { r.return(200, 'ok'); }, 1500);
+}
+export default { slow };
+EOF
+
+$ts->write_file_expand('nginx.conf', <<'EOF');
+%%TEST_GLOBALS%%
+
+worker_processes 1;
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    js_import mw from %%TESTDIR%%/mw.js;
+    js_import sink from %%TESTDIR%%/sink.js;
+
+    middleware_background_max 1;
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+
+        middleware @mw;
+
+        location / {
+            return 200 "ok\n";
+        }
+
+        location @mw {
+            js_content mw.handle;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_1%%;
+
+        location / {
+            js_content sink.slow;
+        }
+    }
+}
+EOF
+
+$ts->run();
+
+is(status($ts->http_get('/?tag=hold')), 200, 'shed: the first request');
+is(status($ts->http_get('/?tag=shed')), 200, 'shed: the second request');
+ok($ts->wait_for_log(qr/background queue full.*shed/, 5),
+   'shed: the second one\'s background work, outcome wait included');
+ok($ts->wait_for_log(qr/OUTCOME hold /, 5),
+   'shed: the first one still gets its outcome');
+sleep 0.3;
+unlike($ts->error_log(), qr/OUTCOME shed /, 'shed: nothing of it waits on');
+
+ok($ts->stop(), 'shed: nginx stopped');
+$ts->no_alerts_ok('shed: no alerts');
 
 done_testing();
