@@ -178,7 +178,7 @@ SKIP: {
     }
 
     skip 'node and @opentelemetry/otlp-transformer (npm ci in tools/otlp) '
-         . 'are needed', 16
+         . 'are needed', 17
         unless -d "$tools/node_modules/\@opentelemetry/otlp-transformer";
 
     my $out = `node $tools/decode.js @files 2>&1`;
