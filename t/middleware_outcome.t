@@ -6,7 +6,8 @@
 # request, whatever ended it: a proxied answer, an upstream failure, a
 # "return" in the location, the middleware's own redirect or response, a
 # rewrite, an error page, a client that goes away mid-response or before
-# the decision, HTTP/2; 1,000 concurrent requests each get their own; a
+# the decision, HTTP/2 (a stream reset too); 1,000 concurrent requests
+# each get their own; a
 # detached request cancelled or shed while it waits leaves nothing behind.
 
 use strict;
@@ -438,6 +439,52 @@ $o = outcome('h2abort');
 ok($o->{aborted}, 'http2: client gone mid-response: aborted');
 ok($o->{bodyBytesSent} < 4 * 1024 * 1024,
    'http2: client gone mid-response: part sent');
+
+# a real stream reset (RST_STREAM CANCEL) after the first DATA frame, the
+# connection stays
+
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $t->port(1))
+        or die "connect: $!\n";
+    my $frame = sub {
+        my ($type, $flags, $sid, $payload) = @_;
+        return pack('NCN', (length($payload) << 8) | $type, $flags, $sid)
+               . $payload;
+    };
+    my $str = sub { chr(length $_[0]) . $_[0] };
+
+    # :method GET, :scheme http, :path, :authority (HPACK, no Huffman)
+    my $hpack = "\x82\x86" . "\x04" . $str->('/big?tag=h2reset')
+                . "\x01" . $str->('localhost');
+
+    syswrite($s, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+                 . $frame->(4, 0, 0, '') . $frame->(1, 0x5, 1, $hpack));
+
+    my ($buf, $data) = ('', 0);
+    my $sel = IO::Select->new($s);
+
+    while (!$data && $sel->can_read(5)) {
+        sysread($s, my $chunk, 65536) or last;
+        $buf .= $chunk;
+
+        while (length $buf >= 9) {
+            my ($lt, $fl, $sid) = unpack('NCN', $buf);
+            my $len = $lt >> 8;
+            last if length $buf < 9 + $len;
+            $data = 1 if ($lt & 0xff) == 0 && $sid == 1 && $len;
+            substr($buf, 0, 9 + $len) = '';
+        }
+    }
+
+    ok($data, 'http2 reset: DATA received');
+    syswrite($s, $frame->(3, 0, 1, pack('N', 8)));
+
+    $o = outcome('h2reset');
+    ok($o->{aborted}, 'http2 reset: aborted');
+    is($o->{status}, 200, 'http2 reset: status');
+    ok($o->{bodyBytesSent} < 4 * 1024 * 1024, 'http2 reset: part sent');
+    close $s;
+}
 
 # --- F cancelled while it waits ---------------------------------------------
 
