@@ -7,8 +7,8 @@
 # "return" in the location, the middleware's own redirect or response, a
 # rewrite, an error page, a client that goes away mid-response or before
 # the decision, HTTP/2 (a stream reset too); 1,000 concurrent requests
-# each get their own; a
-# detached request cancelled or shed while it waits leaves nothing behind.
+# each get their own; a detached request cancelled or shed while it waits
+# leaves nothing behind.
 
 use strict;
 use warnings;
