@@ -179,7 +179,8 @@ SKIP: {
 
     skip 'node and @opentelemetry/otlp-transformer (npm ci in tools/otlp) '
          . 'are needed', 17
-        unless -d "$tools/node_modules/\@opentelemetry/otlp-transformer";
+        unless -d "$tools/node_modules/\@opentelemetry/otlp-transformer"
+        && system('node --version >/dev/null 2>&1') == 0;
 
     my $out = `node $tools/decode.js @files 2>&1`;
     is($?, 0, 'every payload is a valid ExportTraceServiceRequest')
