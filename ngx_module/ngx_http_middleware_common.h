@@ -82,6 +82,7 @@ typedef enum {
 
 
 typedef struct ngx_http_middleware_fake_s  ngx_http_middleware_fake_t;
+typedef struct ngx_http_middleware_outcome_s  ngx_http_middleware_outcome_t;
 
 
 typedef struct {
@@ -110,6 +111,7 @@ typedef struct {
     unsigned                        matched:1;     /* matcher checked */
     unsigned                        started:1;     /* F was started */
     unsigned                        body_read:1;   /* R's body, for F */
+    unsigned                        outcome:1;     /* R's outcome recorded */
 
     ngx_uint_t                      tasks;         /* at the decision */
 } ngx_http_middleware_ctx_t;
@@ -135,6 +137,7 @@ struct ngx_http_middleware_fake_s {
     ngx_msec_t                      background_timeout;
 
     ngx_str_t                       request_id;    /* R's, in F's pool */
+    ngx_http_middleware_outcome_t  *outcome;       /* R's, in F's pool */
     ngx_uint_t                      tasks;         /* reported by the */
     ngx_uint_t                      fulfilled;     /* runtime: waitUntil */
     ngx_uint_t                      rejected;      /* tasks and outcomes */
@@ -240,6 +243,10 @@ char *ngx_http_middleware_status(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /* ngx_http_middleware_filter.c */
 ngx_int_t ngx_http_middleware_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_middleware_outcome.c */
+ngx_int_t ngx_http_middleware_outcome_init(ngx_conf_t *cf);
+void ngx_http_middleware_outcome_record(ngx_http_middleware_ctx_t *ctx);
 
 /* ngx_http_middleware_variables.c */
 ngx_int_t ngx_http_middleware_add_variables(ngx_conf_t *cf);

@@ -294,6 +294,9 @@ ngx_http_middleware_cleanup(void *data)
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_ABORTED, 1);
     }
 
+    /* normally done in R's log phase already */
+    ngx_http_middleware_outcome_record(ctx);
+
     ctx->request = NULL;
 
     if (ctx->fake == NULL) {

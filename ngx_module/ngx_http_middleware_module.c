@@ -207,6 +207,10 @@ ngx_http_middleware_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_middleware_handler;
 
+    if (ngx_http_middleware_outcome_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_middleware_filter_init(cf);
 }
 

@@ -26,6 +26,7 @@
  * encoding), and this one (NextFetchEvent, serve).
  */
 
+import outcomeMod from './outcome.js';
 import util from './util.js';
 import headersMod from './headers.js';
 import urlMod from './url.js';
@@ -91,13 +92,28 @@ function Context(r) {
     this.passThrough = false;
     this.decided = false;
     this.afterQueue = [];
+    this.outcomePromise = null;
 
     this.api = {
         requestId: this.requestId,
         waitUntil: function (promise) { self.waitUntil(promise); },
-        passThroughOnException: function () { self.passThrough = true; }
+        passThroughOnException: function () { self.passThrough = true; },
+
+        /* extension: R's outcome, next/outcome.js */
+        get outcome() { return self.outcome(); }
     };
 }
+
+
+/* one wait per request, started on first use */
+
+Context.prototype.outcome = function () {
+    if (this.outcomePromise === null) {
+        this.outcomePromise = outcomeMod.wait(this.r, this.module);
+    }
+
+    return this.outcomePromise;
+};
 
 
 Context.prototype.waitUntil = function (promise) {
@@ -121,11 +137,20 @@ Context.prototype.waitUntil = function (promise) {
 };
 
 
-/* functions given to after(): run once the decision is sent */
+/*
+ * functions given to after(): run once the decision is sent; extension:
+ * a function that declares a parameter runs once the client response has
+ * ended, with its outcome
+ */
 
 Context.prototype.after = function (task) {
     if (typeof task !== 'function') {
         this.waitUntil(task);
+        return;
+    }
+
+    if (task.length > 0) {
+        this.waitUntil(this.outcome().then(task));
         return;
     }
 
@@ -246,6 +271,21 @@ NextFetchEvent.prototype.respondWith = function () {
 
 Object.defineProperty(NextFetchEvent.prototype, 'request', {
     get: function () { return this._request; },
+    enumerable: true,
+    configurable: true
+});
+
+
+/* extension: a Promise of R's outcome (next/outcome.js) */
+
+Object.defineProperty(NextFetchEvent.prototype, 'outcome', {
+    get: function () {
+        if (this._context && 'outcome' in this._context) {
+            return this._context.outcome;
+        }
+
+        return outcomeMod.wait(null, false);
+    },
     enumerable: true,
     configurable: true
 });
