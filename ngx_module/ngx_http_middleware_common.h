@@ -27,7 +27,8 @@ typedef struct {
     ngx_http_core_loc_conf_t       *location;      /* resolved; NULL: off */
     ngx_msec_t                      timeout;
     ngx_uint_t                      on_error;
-    size_t                          max_size;
+    size_t                          max_size;      /* with the client's */
+    size_t                          max_size_conf; /* as configured */
     ngx_msec_t                      background_timeout;
     ngx_flag_t                      body;          /* expose the body */
     size_t                          body_max_size;
@@ -107,6 +108,7 @@ typedef struct {
     unsigned                        decorate:1;    /* headers still to add */
     unsigned                        timed_out:1;
     unsigned                        failed:1;      /* no valid decision */
+    unsigned                        invalid:1;     /* ... but it decided */
     unsigned                        matched:1;     /* matcher checked */
     unsigned                        started:1;     /* F was started */
     unsigned                        body_read:1;   /* R's body, for F */
@@ -131,7 +133,8 @@ struct ngx_http_middleware_fake_s {
     ngx_chain_t                   **last;
     size_t                          size;
     ngx_uint_t                      status;        /* F's response status */
-    size_t                          max_size;
+    size_t                          max_size;      /* with the client's */
+    size_t                          max_size_conf; /* as configured */
     ngx_msec_t                      background_timeout;
 
     ngx_str_t                       request_id;    /* R's, in F's pool */
@@ -206,6 +209,7 @@ void ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     ngx_chain_t *payload, size_t size, ngx_uint_t status);
 void ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx,
     ngx_uint_t status);
+void ngx_http_middleware_invalid(ngx_http_middleware_ctx_t *ctx);
 void ngx_http_middleware_detach_fake(ngx_http_middleware_ctx_t *ctx);
 void *ngx_http_middleware_palloc(void *pool, size_t size);
 

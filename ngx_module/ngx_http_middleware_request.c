@@ -29,6 +29,8 @@
  */
 
 
+static size_t ngx_http_middleware_max_size(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *mlcf);
 static ngx_int_t ngx_http_middleware_copy_headers(ngx_http_request_t *r,
     ngx_http_request_t *fr);
 static ngx_int_t ngx_http_middleware_copy_body(ngx_http_request_t *r,
@@ -272,7 +274,8 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     fake->hc.ssl_servername_regex = NULL;
 #endif
 #endif
-    fake->max_size = mlcf->max_size;
+    fake->max_size = ngx_http_middleware_max_size(r, mlcf);
+    fake->max_size_conf = mlcf->max_size;
 
     /* R's location decides, not the named location F runs in */
     fake->background_timeout = mlcf->background_timeout;
@@ -444,6 +447,43 @@ failed:
     ngx_http_close_connection(fc);
 
     return NGX_ERROR;
+}
+
+
+/*
+ * middleware_decision_max_size bounds what the middleware adds: a
+ * middleware that copies the client's request into its decision (every
+ * header line as an x-middleware-request-* field and in the override
+ * list, each byte escaped to at most 3, the request target in a redirect,
+ * the exposed body) gets that much more, so that no client can make a
+ * decision too large by sending a large request
+ */
+
+static size_t
+ngx_http_middleware_max_size(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *mlcf)
+{
+    size_t            size;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    size = mlcf->max_size + 3 * r->unparsed_uri.len;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            size += 6 * (h[i].key.len + h[i].value.len)
+                    + sizeof("x-middleware-request-:\n,") - 1;
+        }
+    }
+
+    if (mlcf->body) {
+        size += mlcf->body_max_size;
+    }
+
+    return size;
 }
 
 
