@@ -32,6 +32,7 @@ typedef struct {
     ngx_msec_t                      background_timeout;
     ngx_flag_t                      body;          /* expose the body */
     size_t                          body_max_size;
+    ngx_uint_t                      tasks_max;     /* waitUntil, per request */
 
     /*
      * in the conf of the named location: the runtime's config.matcher,
@@ -141,6 +142,9 @@ struct ngx_http_middleware_fake_s {
     ngx_uint_t                      tasks;         /* reported by the */
     ngx_uint_t                      fulfilled;     /* runtime: waitUntil */
     ngx_uint_t                      rejected;      /* tasks and outcomes */
+    ngx_uint_t                      refused;       /* over tasks_max */
+    ngx_uint_t                      tasks_max;     /* per request */
+    ngx_msec_t                      queue_start;
 
     unsigned                        https:1;       /* R's scheme */
     unsigned                        matched:1;     /* by the module */
@@ -153,6 +157,8 @@ struct ngx_http_middleware_fake_s {
     unsigned                        overflow:1;    /* payload too large */
     unsigned                        delivered:1;   /* decision handed over */
     unsigned                        background:1;  /* R has gone on */
+    unsigned                        undecided:1;   /* ... without it */
+    unsigned                        accounted:1;   /* counters updated */
 };
 
 
@@ -179,10 +185,12 @@ typedef enum {
     NGX_HTTP_MIDDLEWARE_BG_CANCELLED,
     NGX_HTTP_MIDDLEWARE_BG_SHED,
     NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT,     /* a gauge */
+    NGX_HTTP_MIDDLEWARE_BG_UNDECIDED,     /* queued without a decision */
     NGX_HTTP_MIDDLEWARE_TASKS,            /* waitUntil tasks registered */
     NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED,
     NGX_HTTP_MIDDLEWARE_TASKS_REJECTED,
     NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED,
+    NGX_HTTP_MIDDLEWARE_TASKS_REFUSED,    /* over middleware_tasks_max */
     NGX_HTTP_MIDDLEWARE_NCOUNTERS
 } ngx_http_middleware_counter_e;
 
@@ -219,7 +227,17 @@ void ngx_http_middleware_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
 ngx_http_middleware_fake_t *ngx_http_middleware_fake(ngx_http_request_t *r);
+
+/* ngx_http_middleware_queue.c */
+void ngx_http_middleware_queue_init(ngx_cycle_t *cycle);
+void ngx_http_middleware_queue_exit(ngx_cycle_t *cycle);
+void ngx_http_middleware_queue_prepare(ngx_http_middleware_fake_t *fake);
+void ngx_http_middleware_queue_done(ngx_http_middleware_fake_t *fake);
 void ngx_http_middleware_background(ngx_http_middleware_fake_t *fake);
+void ngx_http_middleware_undecided(ngx_http_middleware_fake_t *fake,
+    const char *why);
+void ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
+    const char *reason);
 
 /* ngx_http_middleware_apply.c */
 ngx_int_t ngx_http_middleware_strip_internal(ngx_http_request_t *r);

@@ -310,6 +310,10 @@ ngx_http_middleware_cleanup(void *data)
                       "middleware: client request ended before the "
                       "decision, the middleware goes on detached");
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_ABORTED, 1);
+
+        if (ctx->fake) {
+            ngx_http_middleware_undecided(ctx->fake, "client gone");
+        }
     }
 
     ctx->request = NULL;
@@ -360,6 +364,10 @@ ngx_http_middleware_timeout_handler(ngx_event_t *ev)
     ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TIMEOUT, 1);
 
     ngx_http_middleware_fail(ctx, NGX_HTTP_GATEWAY_TIME_OUT);
+
+    if (ctx->fake) {
+        ngx_http_middleware_undecided(ctx->fake, "timed out");
+    }
 }
 
 
