@@ -75,6 +75,35 @@ static ngx_int_t ngx_http_middleware_query_decode(ngx_pool_t *pool,
     u_char *start, u_char *end, ngx_str_t *out);
 
 
+/*
+ * nginx caches one PCRE2 compile context per process, made on the first
+ * ngx_regex_compile(); made in a worker at run time (our first matcher
+ * report), it is never freed.  One compilation while the configuration is
+ * read makes it there, where nginx frees it with the cycle.
+ */
+
+ngx_int_t
+ngx_http_middleware_matcher_init(ngx_conf_t *cf)
+{
+    u_char               errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_regex_compile_t  rc;
+
+    ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+    ngx_str_set(&rc.pattern, "^$");
+    rc.pool = cf->pool;
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+    rc.err.data = errstr;
+
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V", &rc.err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* the set handler of $middleware_matcher, on F */
 
 void
