@@ -7,6 +7,12 @@
 # ./build.sh unit|js|prove       one suite (after a build)
 # ./build.sh demo                nginx on 127.0.0.1:8080 with the example
 #                                middleware in front of a demo upstream
+# ./build.sh asan                the module with ASan + UBSan (build/asan),
+#                                the integration suite with the runtime
+#                                preloaded into nginx
+# ./build.sh valgrind            the integration suite under valgrind
+# ./build.sh fuzz [SECONDS]      libFuzzer on every decoder of src/ (fuzz/)
+# ./build.sh stress              bounded stress tests (t/stress/)
 #
 # Missing Debian packages are installed with apt-get (run as root).
 
@@ -16,13 +22,17 @@ top=$(cd "$(dirname "$0")" && pwd)
 build="$top/build"
 nginx_src=""
 cmd=build
+fuzz_seconds=60
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
-        build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        build|test|unit|js|prove|demo|valgrind|asan|stress|clean)
+            cmd=$1; shift ;;
+        fuzz) cmd=fuzz; shift
+              case "${1:-}" in [0-9]*) fuzz_seconds=$1; shift ;; esac ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -36,6 +46,7 @@ deps() {
                 pkg-config libpcre2-dev libssl-dev zlib1g-dev curl perl
                 openssl)
     [ "$cmd" = valgrind ] && want+=(valgrind)
+    [ "$cmd" = fuzz ] && want+=(clang-14 libclang-rt-14-dev)
     [ "$cmd" = test ] && want+=(valgrind)
     local missing=()
     for p in "${want[@]}"; do
@@ -98,7 +109,10 @@ build_module() {
     fi
 
     local stamp="$build/configure.stamp"
+    # the flags are part of the stamp: a sanitizer build after a plain one
+    # must configure again, or it silently has no instrumentation
     local want="$src ${conf_flags[*]} $(md5sum "$top/config" | cut -c1-32)"
+    want="$want cflags=${MW_CFLAGS:-} ldflags=${MW_LDFLAGS:-}"
     if [ ! -f "$src/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]
     then
         log "configure ($src)"
@@ -154,6 +168,37 @@ run_prove() {
         prove -I t/lib ${PROVE_ARGS:-} t/*.t)
 }
 
+# --- sanitizers, fuzzing, stress ----------------------------------------------
+
+# the module with ASan and UBSan in its own build directory; nginx itself
+# is not instrumented, so the ASan runtime is preloaded into it, and the
+# harness fails a test file on any report whose stack involves the module
+# (TEST_NGINX_ASAN, t/lib/Mw/Nginx.pm)
+
+run_asan() {
+    local rt
+    rt=$(gcc -print-file-name=libasan.so)
+    rt=$(readlink -f "$rt")
+
+    # nginx unloads its modules before the leak check runs at exit: keep
+    # them mapped, so that the reports name the module's functions
+    printf 'int dlclose(void *h) { (void) h; return 0; }\n' \
+        > "$build/nodlclose.c"
+    gcc -shared -fPIC -o "$build/nodlclose.so" "$build/nodlclose.c"
+
+    TEST_NGINX_ASAN=1 TEST_NGINX_ASAN_PRELOAD="$rt $build/nodlclose.so" \
+        run_prove
+}
+
+run_fuzz() {
+    "$top/fuzz/run" "$fuzz_seconds"
+}
+
+run_stress() {
+    (cd "$top" && TEST_NGINX_MODULE="$build/ngx_http_middleware_module.so" \
+        prove -I t/lib ${PROVE_ARGS:-} t/stress/*.t)
+}
+
 # --- demo -------------------------------------------------------------------
 
 run_demo() {
@@ -169,6 +214,12 @@ deps
 case "$cmd" in
     unit) run_unit; exit ;;
     js) run_js; exit ;;
+    fuzz) run_fuzz; exit ;;
+    asan)
+        build="$top/build/asan"
+        export MW_CFLAGS="${MW_CFLAGS:-} -fsanitize=address,undefined -fno-omit-frame-pointer"
+        export MW_LDFLAGS="${MW_LDFLAGS:-} -fsanitize=address,undefined"
+        ;;
 esac
 
 build_module
@@ -189,5 +240,7 @@ case "$cmd" in
         ;;
     valgrind)
         TEST_NGINX_VALGRIND=1 run_prove ;;
+    asan) run_asan ;;
+    stress) run_stress ;;
     demo) run_demo ;;
 esac
