@@ -248,7 +248,6 @@ ngx_int_t ngx_http_middleware_decorate(ngx_http_request_t *r,
 
 /* ngx_http_middleware_matcher.c */
 #if (NGX_PCRE)
-ngx_int_t ngx_http_middleware_matcher_init(ngx_conf_t *cf);
 void ngx_http_middleware_matcher_report(ngx_http_request_t *r, u_char *data,
     size_t len);
 ngx_int_t ngx_http_middleware_matcher_match(ngx_http_request_t *r,

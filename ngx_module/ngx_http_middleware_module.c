@@ -191,12 +191,6 @@ ngx_http_middleware_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-#if (NGX_PCRE)
-    if (ngx_http_middleware_matcher_init(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-#endif
-
     use = mmcf->uses.elts;
 
     for (i = 0; i < mmcf->uses.nelts; i++) {

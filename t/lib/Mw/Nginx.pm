@@ -167,8 +167,6 @@ sub asan_env {
     $ENV{ASAN_OPTIONS} = "log_path=$d/asan:detect_leaks=1"
         . ':fast_unwind_on_malloc=0:malloc_context_size=30';
     $ENV{UBSAN_OPTIONS} = "log_path=$d/ubsan:print_stacktrace=1";
-    $ENV{LSAN_OPTIONS} = "suppressions=$REPO/t/lsan.supp"
-        if -f "$REPO/t/lsan.supp";
 }
 
 sub test_config {
