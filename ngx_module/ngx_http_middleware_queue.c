@@ -205,7 +205,7 @@ ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
     r = fake->request;
     c = r->connection;
 
-    if (reason && fake->undecided && !fake->delivered) {
+    if (reason && !fake->delivered) {
         ngx_log_error(NGX_LOG_WARN, c->log, 0,
                       "middleware: undecided detached request of request "
                       "\"%V\" %s after %M ms", &fake->request_id, reason,
