@@ -160,9 +160,16 @@ my $took = time() - $t0;
 is($ok, $N, "$N soak requests answered");
 ok(defined $rss10 && defined $rss100, 'worker RSS read');
 my $growth = $rss10 ? ($rss100 - $rss10) / $rss10 : 1;
-cmp_ok(abs($growth), '<', 0.05,
-       sprintf('RSS at 10 %% %d kB, at 100 %% %d kB (%+.1f %%)',
-               $rss10 // 0, $rss100 // 0, 100 * $growth));
+
+# a sanitizer's quarantine or valgrind's heap make RSS meaningless
+my $exact = !$ENV{TEST_NGINX_ASAN} && !$ENV{TEST_NGINX_VALGRIND};
+
+SKIP: {
+    skip 'RSS under a sanitizer or valgrind', 1 unless $exact;
+    cmp_ok(abs($growth), '<', 0.05,
+           sprintf('RSS at 10 %% %d kB, at 100 %% %d kB (%+.1f %%)',
+                   $rss10 // 0, $rss100 // 0, 100 * $growth));
+}
 diag(sprintf('soak: %d requests in %.1f s, %.0f req/s', $N, $took, $N / $took));
 
 ok($t->wait_for(sub {
@@ -185,8 +192,12 @@ my $rss_many = worker_rss();
 # freed with it; the worker keeps the pages: a second one costs nothing
 $r = $t->http_get('/many');
 my $rss_many2 = worker_rss();
-cmp_ok($rss_many2, '<', $rss_many * 1.05,
-       "RSS after one such request $rss_many kB, after two $rss_many2 kB");
+
+SKIP: {
+    skip 'RSS under a sanitizer or valgrind', 1 unless $exact;
+    cmp_ok($rss_many2, '<', $rss_many * 1.05,
+           "RSS after one such request $rss_many kB, after two $rss_many2 kB");
+}
 
 $t->stop();
 $t->no_alerts_ok();
