@@ -13,6 +13,12 @@
 #                                middleware_*.deb (MW_DEB_ROOT: in that root)
 # ./build.sh deb-test            ... and test it in a throwaway Debian root
 # ./build.sh bench [ARGS]        build, then bench/run ARGS (bench/run --help)
+# ./build.sh asan                the module with ASan + UBSan (build/asan),
+#                                the integration suite with the runtime
+#                                preloaded into nginx
+# ./build.sh valgrind            the integration suite under valgrind
+# ./build.sh fuzz [SECONDS]      libFuzzer on every decoder of src/ (fuzz/)
+# ./build.sh stress              bounded stress tests (t/stress/)
 #
 # Missing Debian packages (only those the command needs) are installed
 # with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
@@ -24,14 +30,18 @@ top=$(cd "$(dirname "$0")" && pwd)
 build="$top/build"
 nginx_src=""
 cmd=build
+fuzz_seconds=60
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
-        build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
+        build|test|unit|js|prove|demo|valgrind|asan|stress|clean)
+            cmd=$1; shift ;;
         install|uninstall|deb|deb-test) cmd=$1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        fuzz) cmd=fuzz; shift
+              case "${1:-}" in [0-9]*) fuzz_seconds=$1; shift ;; esac ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         bench) cmd=bench; shift; break ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -51,7 +61,7 @@ deps() {
         build|install) want=("${build_pkgs[@]}") ;;
         unit) want=(gcc make check pkg-config perl) ;;
         js) want=(njs perl) ;;
-        prove|demo|valgrind)
+        prove|demo|valgrind|asan|stress)
             want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl openssl perl) ;;
         test)
             want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl openssl perl
@@ -79,6 +89,7 @@ deps() {
     fi
     [ -n "${NJS_CLI:-}" ] && skip+="njs "
 
+    [ "$cmd" = fuzz ] && want+=(clang-14 libclang-rt-14-dev)
     local missing=() p
     for p in "${want[@]}"; do
         [[ "$skip" == *" $p "* ]] && continue
@@ -183,7 +194,10 @@ build_module() {
     fi
 
     local stamp="$build/configure.stamp"
+    # the flags are part of the stamp: a sanitizer build after a plain one
+    # must configure again, or it silently has no instrumentation
     local want="$src ${conf_flags[*]} $(md5sum "$top/config" | cut -c1-32)"
+    want="$want cflags=${MW_CFLAGS:-} ldflags=${MW_LDFLAGS:-}"
     if [ ! -f "$src/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]
     then
         log "configure ($src)"
@@ -428,6 +442,37 @@ run_deb_test() {
     done
 }
 
+# --- sanitizers, fuzzing, stress ----------------------------------------------
+
+# the module with ASan and UBSan in its own build directory; nginx itself
+# is not instrumented, so the ASan runtime is preloaded into it, and the
+# harness fails a test file on any report whose stack involves the module
+# (TEST_NGINX_ASAN, t/lib/Mw/Nginx.pm)
+
+run_asan() {
+    local rt
+    rt=$(gcc -print-file-name=libasan.so)
+    rt=$(readlink -f "$rt")
+
+    # nginx unloads its modules before the leak check runs at exit: keep
+    # them mapped, so that the reports name the module's functions
+    printf 'int dlclose(void *h) { (void) h; return 0; }\n' \
+        > "$build/nodlclose.c"
+    gcc -shared -fPIC -o "$build/nodlclose.so" "$build/nodlclose.c"
+
+    TEST_NGINX_ASAN=1 TEST_NGINX_ASAN_PRELOAD="$rt $build/nodlclose.so" \
+        run_prove
+}
+
+run_fuzz() {
+    "$top/fuzz/run" "$fuzz_seconds"
+}
+
+run_stress() {
+    (cd "$top" && TEST_NGINX_MODULE="$build/ngx_http_middleware_module.so" \
+        prove -I t/lib ${PROVE_ARGS:-} t/stress/*.t)
+}
+
 # --- demo -------------------------------------------------------------------
 
 run_demo() {
@@ -451,6 +496,12 @@ esac
 case "$cmd" in
     unit) run_unit; exit ;;
     js) run_js; exit ;;
+    fuzz) run_fuzz; exit ;;
+    asan)
+        build="$top/build/asan"
+        export MW_CFLAGS="${MW_CFLAGS:-} -fsanitize=address,undefined -fno-omit-frame-pointer"
+        export MW_LDFLAGS="${MW_LDFLAGS:-} -fsanitize=address,undefined"
+        ;;
 esac
 
 build_module
@@ -471,6 +522,8 @@ case "$cmd" in
         ;;
     valgrind)
         TEST_NGINX_VALGRIND=1 run_prove ;;
+    asan) run_asan ;;
+    stress) run_stress ;;
     demo) run_demo ;;
     install) run_install ;;
     bench) exec "$top/bench/run" "$@" ;;

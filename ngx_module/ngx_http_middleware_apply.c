@@ -127,6 +127,14 @@ ngx_http_middleware_apply(ngx_http_request_t *r,
 
         ctx->state = NGX_HTTP_MIDDLEWARE_APPLIED;
 
+        if (pass && ctx->invalid) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "middleware decision could not be applied, "
+                          "request rejected: \"middleware_on_error pass\" "
+                          "does not apply to invalid decisions");
+            return status;
+        }
+
         if (pass) {
             ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_PASS_THROUGH, 1);
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

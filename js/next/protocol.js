@@ -143,14 +143,17 @@ function overrideFields(h) {
 function encode(status, fields, body) {
     var head, i, bytes, hb, out;
 
-    head = 'MW1 ' + status + '\n';
+    /* one join: repeated += copies the head once per field */
+
+    head = ['MW1 ' + status + '\n'];
 
     for (i = 0; i < fields.length; i++) {
-        head += escapeName(fields[i][0]) + ':' + escapeValue(fields[i][1])
-                + '\n';
+        head.push(escapeName(fields[i][0]) + ':' + escapeValue(fields[i][1])
+                  + '\n');
     }
 
-    head += '\n';
+    head.push('\n');
+    head = head.join('');
 
     if (body === null || body === undefined) {
         body = '';
@@ -182,12 +185,33 @@ function next() {
 }
 
 
+/*
+ * a message may quote the very bytes a header check refused: CR, LF, NUL
+ * and the other controls are written as \r \n \0 \xHH (and \ as \\),
+ * so that the message is one valid field and one log line
+ */
+
+var CONTROL = /[\\\x00-\x08\x0a-\x1f\x7f]/g;
+
+
+function escapeMessage(s) {
+    return s.replace(CONTROL, function (c) {
+        var n = c.charCodeAt(0);
+
+        return c === '\\' ? '\\\\' : c === '\r' ? '\\r' : c === '\n' ? '\\n'
+               : n === 0 ? '\\0'
+               : '\\x' + (n < 16 ? '0' : '') + n.toString(16);
+    });
+}
+
+
 function error(message, passThrough) {
     var fields;
 
     /* a message is Unicode text: send its UTF-8 bytes */
 
-    message = util.bytesToBinary(util.utf8Encode(String(message)));
+    message = util.bytesToBinary(util.utf8Encode(
+                  escapeMessage(String(message))));
     fields = [['x-middleware-error', message]];
 
     if (passThrough) {

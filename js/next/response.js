@@ -297,7 +297,7 @@ function validateURL(url) {
  */
 
 function handleMiddlewareField(init, headers) {
-    var req, keys;
+    var req, keys, seen, pairs;
 
     req = init && init.request;
 
@@ -316,17 +316,23 @@ function handleMiddlewareField(init, headers) {
         req = { headers: new Headers(req.headers) };
     }
 
+    /* linear in the number of headers: a client chooses that number */
+
     keys = [];
+    seen = {};
+    pairs = [];
 
     req.headers.forEach(function (value, key) {
-        if (keys.indexOf(key) === -1) {
+        if (!seen.hasOwnProperty(' ' + key)) {
+            seen[' ' + key] = true;
             keys.push(key);
         }
 
-        headers.set('x-middleware-request-' + key, value);
+        pairs.push(['x-middleware-request-' + key, value]);
     });
 
-    headers.set('x-middleware-override-headers', keys.join(','));
+    pairs.push(['x-middleware-override-headers', keys.join(',')]);
+    headers._setMany(pairs);
 
     return new Headers(req.headers);
 }

@@ -87,6 +87,8 @@ function Context(r) {
     this.module = (id !== undefined);
     this.requestId = id || variable(r, 'request_id') || '';
     this.tasks = [];              /* settled-never-rejecting wrappers */
+    this.tasksMax = Number(variable(r, 'middleware_tasks_max')) || 0;
+    this.refused = 0;
     this.fulfilled = 0;
     this.rejected = 0;
     this.passThrough = false;
@@ -118,6 +120,17 @@ Context.prototype.outcome = function () {
 
 Context.prototype.waitUntil = function (promise) {
     var self = this, wrapped;
+
+    /* middleware_tasks_max: one request must not hold the worker */
+
+    if (this.tasksMax && this.tasks.length >= this.tasksMax) {
+        this.refused++;
+        Promise.resolve(promise).then(null, function () {});
+
+        throw new RangeError('waitUntil: more than ' + this.tasksMax
+                             + ' tasks for one request '
+                             + '(middleware_tasks_max)');
+    }
 
     wrapped = Promise.resolve(promise).then(function () {
         self.fulfilled++;
@@ -193,7 +206,12 @@ Context.prototype.send = function (payload) {
     this.afterQueue = [];
 
     for (i = 0; i < queue.length; i++) {
-        this.waitUntil(Promise.resolve().then(queue[i]));
+        try {
+            this.waitUntil(Promise.resolve().then(queue[i]));
+
+        } catch (e) {
+            /* over middleware_tasks_max: counted as refused */
+        }
     }
 };
 
@@ -214,7 +232,8 @@ Context.prototype.drain = async function () {
     }
 
     this.report('tasks=' + this.tasks.length + ' fulfilled='
-                + this.fulfilled + ' rejected=' + this.rejected);
+                + this.fulfilled + ' rejected=' + this.rejected
+                + (this.refused ? ' refused=' + this.refused : ''));
 
     if (current === this) {
         current = null;
