@@ -34,6 +34,8 @@ import requestMod from './request.js';
 import responseMod from './response.js';
 import matcherMod from './matcher.js';
 import protocol from './protocol.js';
+import globals from './globals.js';
+import useragent from './useragent.js';
 
 
 var Response = responseMod.Response;
@@ -76,6 +78,9 @@ var SOURCE_PAGE = '/middleware';
  */
 
 var current = null;
+
+/* console, crypto.randomUUID, structuredClone, queueMicrotask */
+globals.install(function () { return current; });
 
 
 function getRequestExecutionContext() {
@@ -487,6 +492,8 @@ export default {
     serve: serve,
     getRequestExecutionContext: getRequestExecutionContext,
     after: after,
+    userAgent: useragent.userAgent,
+    userAgentFromString: useragent.userAgentFromString,
     NextRequest: requestMod.NextRequest,
     NextResponse: responseMod.NextResponse,
     Response: Response,
