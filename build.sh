@@ -7,6 +7,9 @@
 # ./build.sh unit|js|prove       one suite (after a build)
 # ./build.sh demo                nginx on 127.0.0.1:8080 with the example
 #                                middleware in front of a demo upstream
+# ./build.sh bundle IN -o OUT [--target njs-0.7|njs-0.8|qjs]
+#                                a Next.js middleware.ts / proxy.ts into one
+#                                njs module for js_import (tools/bundle)
 #
 # Missing Debian packages are installed with apt-get (run as root).
 
@@ -17,12 +20,28 @@ build="$top/build"
 nginx_src=""
 cmd=build
 
+if [ "${1:-}" = bundle ]; then
+    # tools/ installs its npm dependencies on first use (or after a change)
+    shift
+    if [ ! -f "$top/tools/node_modules/.package-lock.json" ] \
+       || [ "$top/tools/package-lock.json" -nt \
+            "$top/tools/node_modules/.package-lock.json" ]
+    then
+        command -v npm >/dev/null || {
+            echo "build.sh bundle: needs Node.js >= 18 and npm" >&2; exit 1; }
+        printf '==> npm ci (tools/)\n' >&2
+        (cd "$top/tools" && npm ci --no-audit --no-fund --loglevel=error \
+            >&2) || exit 1
+    fi
+    exec node "$top/tools/bundle" "$@"
+fi
+
 while [ $# -gt 0 ]; do
     case "$1" in
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
         build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
