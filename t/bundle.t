@@ -250,6 +250,8 @@ import { apiKey } from './lib/config'
 export function middleware() {
   return NextResponse.json({ apiKey })
 }
+
+export const config = { matcher: ['/api/:path*'] as const }
 EOF
 
 # njs does not run a module's top level at configuration time (checked:
@@ -261,7 +263,8 @@ isnt($?, 0, 'load error: the build fails');
 like($out, qr/API_KEY is not set/, 'load error: the message');
 like($out, qr{src/lib/config\.ts:3\b}, "load error: the user's file and line");
 
-# built anyway: the request answers 500, the log names the source line
+# built anyway: config.matcher (read from the source at build time) still
+# holds, matching requests answer 500, the log names the source line
 
 $out = `$repo/build.sh bundle $dir/src/broken.ts -o $dir/b/broken.js --no-check 2>&1`;
 is($?, 0, 'load error: --no-check builds') or diag($out);
@@ -294,10 +297,13 @@ http {
 EOF
 
 $t->run();
-is(status($t->http_get('/x')), 500, 'load error: 500');
-$t->wait_for_log(qr/API_KEY is not set/);
-like($t->error_log(), qr{API_KEY is not set[^\n]*\n[^\n]*broken\.js:\d+ \S*src/lib/config\.ts:3\)},
-     'load error: the log maps the stack to the source');
+is(status($t->http_get('/x')), 200,
+   'load error: a request config.matcher skips is not affected');
+is(status($t->http_get('/api/x')), 500, 'load error: a matching one: 500');
+$t->wait_for_log(qr/middleware failed/);
+like($t->error_log(),
+     qr{middleware failed: "Error: API_KEY is not set \(at \S*src/lib/config\.ts:3\)"},
+     'load error: the log names the source line');
 $t->stop();
 
 $t->write_file('src/syntax.ts', <<'EOF');
