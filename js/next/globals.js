@@ -15,6 +15,8 @@
  *                                primitives, Error; cycles kept; functions
  *                                and symbols: DataCloneError
  *   queueMicrotask(fn)           a promise job; a throw is logged
+ *   atob, btoa                   WHATWG forgiving base64 (the njs engine
+ *                                has them; QuickJS under nginx has not)
  *
  * Log lines: "console.log: <message>"; while a request runs they go
  * through that request (r.log / r.warn / r.error: the module adds its
@@ -43,8 +45,10 @@ function inspect(v, depth, seen) {
     }
 
     if (v instanceof Error) {
-        return (typeof v.stack === 'string' && v.stack) ? v.stack
-                                                        : String(v);
+        /* QuickJS's stack has the frames only */
+        return (typeof v.stack !== 'string' || v.stack === '') ? String(v)
+               : (v.stack.indexOf(String(v)) === 0) ? v.stack
+               : String(v) + '\n' + v.stack;
     }
 
     if (v instanceof Date) {
@@ -402,18 +406,96 @@ function queueMicrotask(fn) {
 }
 
 
+/* --- atob / btoa --------------------------------------------------------- */
+
+var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+
+function invalidCharacter(msg) {
+    var e = new Error(msg);
+
+    e.name = 'InvalidCharacterError';
+    return e;
+}
+
+
+function btoa(input) {
+    var s = String(input), out = '', i, a, b, c;
+
+    for (i = 0; i < s.length; i++) {
+        if (s.charCodeAt(i) > 0xff) {
+            throw invalidCharacter('Invalid character');
+        }
+    }
+
+    for (i = 0; i < s.length; i += 3) {
+        a = s.charCodeAt(i);
+        b = (i + 1 < s.length) ? s.charCodeAt(i + 1) : -1;
+        c = (i + 2 < s.length) ? s.charCodeAt(i + 2) : -1;
+
+        out += B64.charAt(a >> 2)
+               + B64.charAt(((a & 3) << 4) | (b < 0 ? 0 : b >> 4))
+               + (b < 0 ? '=' : B64.charAt(((b & 15) << 2)
+                                           | (c < 0 ? 0 : c >> 6)))
+               + (c < 0 ? '=' : B64.charAt(c & 63));
+    }
+
+    return out;
+}
+
+
+function atob(input) {
+    var s = String(input).replace(/[\t\n\f\r ]+/g, ''), out = '', bits = 0,
+        n = 0, i, v;
+
+    if (s.length % 4 === 0) {
+        s = s.replace(/==?$/, '');
+    }
+
+    if (s.length % 4 === 1 || /[^A-Za-z0-9+\/]/.test(s)) {
+        throw invalidCharacter('The string to be decoded is not correctly '
+                               + 'encoded.');
+    }
+
+    for (i = 0; i < s.length; i++) {
+        v = B64.indexOf(s.charAt(i));
+        bits = (bits << 6) | v;
+        n += 6;
+
+        if (n >= 8) {
+            n -= 8;
+            out += String.fromCharCode((bits >> n) & 0xff);
+        }
+    }
+
+    return out;
+}
+
+
 /*
  * install(getContext): getContext() returns the running request's
  * context ({ r, requestId }) or null
  */
 
 function install(getContext) {
-    var g = globalThis;
+    var g = globalThis, c, k;
 
     current = getContext;
 
-    if (typeof ngx !== 'undefined' || typeof g.console === 'undefined') {
+    if (typeof ngx !== 'undefined' || typeof g.console !== 'object'
+        || g.console === null)
+    {
         g.console = makeConsole();
+
+    } else {
+        /* the njs CLI's console has log() only */
+        c = makeConsole();
+
+        for (k in c) {
+            if (typeof g.console[k] !== 'function') {
+                g.console[k] = c[k];
+            }
+        }
     }
 
     if (typeof g.crypto === 'object' && g.crypto !== null
@@ -430,6 +512,14 @@ function install(getContext) {
     if (typeof g.queueMicrotask === 'undefined') {
         g.queueMicrotask = queueMicrotask;
     }
+
+    if (typeof g.atob === 'undefined') {
+        g.atob = atob;
+    }
+
+    if (typeof g.btoa === 'undefined') {
+        g.btoa = btoa;
+    }
 }
 
 
@@ -438,5 +528,7 @@ export default {
     format: format,
     randomUUID: randomUUID,
     structuredClone: structuredClone,
-    queueMicrotask: queueMicrotask
+    queueMicrotask: queueMicrotask,
+    atob: atob,
+    btoa: btoa
 };
