@@ -15,10 +15,13 @@ export function middleware(request: NextRequest): NextResponse | undefined {
   if (request.nextUrl.pathname.startsWith('/api/')) {
     return NextResponse.json({ error: 'maintenance' }, { status: 503, headers: { 'retry-after': '600' } })
   }
-  return new NextResponse(page(request.nextUrl.pathname), {
+  const res = new NextResponse(page(request.nextUrl.pathname), {
     status: 503,
     headers: { 'content-type': 'text/html; charset=utf-8', 'retry-after': '600' },
   })
+  res.headers.append('cache-control', 'no-store')
+  res.headers.append('cache-control', 'must-revalidate')
+  return res
 }
 
 export const config = {
