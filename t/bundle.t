@@ -258,7 +258,8 @@ EOF
 # njs 0.7.9 only compiles it), so nginx -t cannot see this error: the
 # bundle tool loads the result once with the njs CLI and fails the build
 
-my $out = `$repo/build.sh bundle $dir/src/broken.ts -o $dir/b/broken.js 2>&1`;
+my $tgt = $target ? "--target $target" : '';
+my $out = `$repo/build.sh bundle $dir/src/broken.ts -o $dir/b/broken.js $tgt 2>&1`;
 isnt($?, 0, 'load error: the build fails');
 like($out, qr/API_KEY is not set/, 'load error: the message');
 like($out, qr{src/lib/config\.ts:3\b}, "load error: the user's file and line");
@@ -266,7 +267,7 @@ like($out, qr{src/lib/config\.ts:3\b}, "load error: the user's file and line");
 # built anyway: config.matcher (read from the source at build time) still
 # holds, matching requests answer 500, the log names the source line
 
-$out = `$repo/build.sh bundle $dir/src/broken.ts -o $dir/b/broken.js --no-check 2>&1`;
+$out = `$repo/build.sh bundle $dir/src/broken.ts -o $dir/b/broken.js $tgt --no-check 2>&1`;
 is($?, 0, 'load error: --no-check builds') or diag($out);
 
 $t->write_file_expand('nginx.conf', <<'EOF');
@@ -304,6 +305,43 @@ $t->wait_for_log(qr/middleware failed/);
 like($t->error_log(),
      qr{middleware failed: "Error: API_KEY is not set \(at \S*src/lib/config\.ts:3\)"},
      'load error: the log names the source line');
+$t->stop();
+
+# an exception while a request runs: the stack names the source lines
+
+$t->write_file('src/lib/check.ts', <<'EOF');
+export function requireTenant(host: string | null): string {
+  const tenant = host?.split('.')[0]
+  if (!tenant || tenant === 'localhost') {
+    throw new TypeError(`no tenant in host ${host}`)
+  }
+  return tenant
+}
+EOF
+
+$t->write_file('src/throws.ts', <<'EOF');
+import { NextResponse, type NextRequest } from 'next/server'
+import { requireTenant } from './lib/check'
+
+export async function middleware(request: NextRequest) {
+  await Promise.resolve()
+  const tenant = requireTenant(request.headers.get('host'))
+  return NextResponse.next({ headers: { 'x-tenant': tenant } })
+}
+EOF
+
+$out = `$repo/build.sh bundle $dir/src/throws.ts -o $dir/b/throws.js $tgt 2>&1`;
+is($?, 0, 'runtime error: builds') or diag($out);
+
+(my $conf = $t->read_file('nginx.conf')) =~ s{b/broken\.js}{b/throws.js};
+$t->write_file('nginx.conf', $conf);
+$t->run();
+is(status($t->http_get('/x')), 500, 'runtime error: 500');
+$t->wait_for_log(qr/no tenant in host/);
+like($t->error_log(), qr{middleware failed: "TypeError: no tenant in host localhost \(at \S*src/lib/check\.ts:4\)"},
+     'runtime error: the message names the source line');
+like($t->error_log(), qr{throws\.js:\d+(:\d+)? \S*src/throws\.ts:6\)},
+     'runtime error: the stack names the caller\'s line');
 $t->stop();
 
 $t->write_file('src/syntax.ts', <<'EOF');
