@@ -36,15 +36,23 @@ my $target = $ENV{TEST_BUNDLE_TARGET}
 
 my $oracle_dir = "$repo/tools/oracle";
 
-unless (-f "$oracle_dir/node_modules/.package-lock.json"
-        && -M "$oracle_dir/node_modules/.package-lock.json"
-           <= -M "$oracle_dir/package-lock.json")
-{
-    diag('npm ci (tools/oracle: Next.js 16)');
-    system("cd $oracle_dir && npm ci --omit=optional --no-audit --no-fund "
-           . "--loglevel=error >&2") == 0
-        or BAIL_OUT('npm ci in tools/oracle failed');
+# npm ci where node_modules is missing or older than the lockfile (the
+# oracle uses tools/'s esbuild too; build.sh bundle would do tools/ later)
+
+sub npm_ci {
+    my ($d, $opts, $what) = @_;
+
+    return if -f "$d/node_modules/.package-lock.json"
+              && -M "$d/node_modules/.package-lock.json"
+                 <= -M "$d/package-lock.json";
+
+    diag("npm ci ($what)");
+    system("cd $d && npm ci $opts --no-audit --no-fund --loglevel=error >&2")
+        == 0 or BAIL_OUT("npm ci in $d failed");
 }
+
+npm_ci("$repo/tools", '', 'tools/: esbuild, Babel');
+npm_ci($oracle_dir, '--omit=optional', 'tools/oracle: Next.js 16');
 
 system('node', "$oracle_dir/run.mjs", "$repo/t/corpus", "$dir/oracle.json")
     == 0 or BAIL_OUT('the oracle failed');
