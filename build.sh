@@ -19,6 +19,9 @@
 # ./build.sh valgrind            the integration suite under valgrind
 # ./build.sh fuzz [SECONDS]      libFuzzer on every decoder of src/ (fuzz/)
 # ./build.sh stress              bounded stress tests (t/stress/)
+# ./build.sh bundle IN -o OUT [--target njs-0.7|njs-0.8|qjs]
+#                                a Next.js middleware.ts / proxy.ts into one
+#                                njs module for js_import (tools/bundle)
 #
 # Missing Debian packages (only those the command needs) are installed
 # with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
@@ -32,6 +35,22 @@ nginx_src=""
 cmd=build
 fuzz_seconds=60
 
+if [ "${1:-}" = bundle ]; then
+    # tools/ installs its npm dependencies on first use (or after a change)
+    shift
+    if [ ! -f "$top/tools/node_modules/.package-lock.json" ] \
+       || [ "$top/tools/package-lock.json" -nt \
+            "$top/tools/node_modules/.package-lock.json" ]
+    then
+        command -v npm >/dev/null || {
+            echo "build.sh bundle: needs Node.js >= 18 and npm" >&2; exit 1; }
+        printf '==> npm ci (tools/)\n' >&2
+        (cd "$top/tools" && npm ci --no-audit --no-fund --loglevel=error \
+            >&2) || exit 1
+    fi
+    exec node "$top/tools/bundle" "$@"
+fi
+
 while [ $# -gt 0 ]; do
     case "$1" in
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
@@ -41,7 +60,7 @@ while [ $# -gt 0 ]; do
         install|uninstall|deb|deb-test) cmd=$1; shift ;;
         fuzz) cmd=fuzz; shift
               case "${1:-}" in [0-9]*) fuzz_seconds=$1; shift ;; esac ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         bench) cmd=bench; shift; break ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac

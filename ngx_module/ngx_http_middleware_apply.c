@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_middleware_add_headers(ngx_http_request_t *r,
     mw_headers_t *headers);
 static ngx_int_t ngx_http_middleware_add_header(ngx_http_request_t *r,
     u_char *name, size_t name_len, u_char *value, size_t value_len);
+static ngx_int_t ngx_http_middleware_join_header(ngx_http_request_t *r,
+    u_char *name, size_t name_len, u_char *value, size_t value_len);
 static void ngx_http_middleware_forget_headers_out(ngx_http_request_t *r);
 
 
@@ -546,14 +548,16 @@ ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
 
 /*
  * The middleware's response headers on R's response: a name already there
- * is replaced (the middleware wins), Set-Cookie is appended.
+ * is replaced (the middleware wins), Set-Cookie is appended; a name the
+ * middleware sends several times is one line "a, b", as the Headers
+ * object joins it in Next.js.
  */
 
 static ngx_int_t
 ngx_http_middleware_add_headers(ngx_http_request_t *r,
     mw_headers_t *headers)
 {
-    size_t        i;
+    size_t        i, j;
     mw_header_t  *h;
 
     for (i = 0; i < headers->nelts; i++) {
@@ -572,6 +576,29 @@ ngx_http_middleware_add_headers(ngx_http_request_t *r,
             continue;
         }
 
+        for (j = 0; j < i; j++) {
+            if (headers->elts[j].name.len == h->name.len
+                && ngx_strncasecmp(headers->elts[j].name.data, h->name.data,
+                                   h->name.len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < i && !mw_header_name_eq(h->name.data, h->name.len,
+                                        "set-cookie"))
+        {
+            if (ngx_http_middleware_join_header(r, h->name.data, h->name.len,
+                                                h->value.data, h->value.len)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_http_middleware_add_header(r, h->name.data, h->name.len,
                                            h->value.data, h->value.len)
             != NGX_OK)
@@ -579,6 +606,53 @@ ngx_http_middleware_add_headers(ngx_http_request_t *r,
             return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/* a repeated name: appended to the line the middleware added before */
+
+static ngx_int_t
+ngx_http_middleware_join_header(ngx_http_request_t *r, u_char *name,
+    size_t name_len, u_char *value, size_t value_len)
+{
+    u_char           *p, *q;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *last;
+
+    last = NULL;
+
+    for (part = &r->headers_out.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].hash
+                && h[i].key.len == name_len
+                && ngx_strncasecmp(h[i].key.data, name, name_len) == 0)
+            {
+                last = &h[i];
+            }
+        }
+    }
+
+    if (last == NULL) {
+        return ngx_http_middleware_add_header(r, name, name_len, value,
+                                              value_len);
+    }
+
+    p = ngx_pnalloc(r->pool, last->value.len + 2 + value_len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(p, last->value.data, last->value.len);
+    q = ngx_cpymem(q, ", ", 2);
+    ngx_memcpy(q, value, value_len);
+
+    last->value.data = p;
+    last->value.len += 2 + value_len;
 
     return NGX_OK;
 }

@@ -36,6 +36,8 @@ import responseMod from './response.js';
 import matcherMod from './matcher.js';
 import protocol from './protocol.js';
 import web from './web.js';
+import globals from './globals.js';
+import useragent from './useragent.js';
 
 
 var Response = responseMod.Response;
@@ -65,6 +67,9 @@ var SOURCE_PAGE = '/middleware';
  */
 
 var current = null;
+
+/* console, crypto.randomUUID, structuredClone, queueMicrotask */
+globals.install(function () { return current; });
 
 
 function getRequestExecutionContext() {
@@ -558,6 +563,8 @@ export default {
     serve: serve,
     getRequestExecutionContext: getRequestExecutionContext,
     after: after,
+    userAgent: useragent.userAgent,
+    userAgentFromString: useragent.userAgentFromString,
     NextRequest: requestMod.NextRequest,
     NextResponse: responseMod.NextResponse,
     Response: Response,

@@ -941,43 +941,37 @@ URLSearchParams.prototype.sort = function () {
 };
 
 
-URLSearchParams.prototype.forEach = function (callback, thisArg) {
-    var i, list = this._list.slice();
+/*
+ * forEach and the iterators walk the live list by index, as WHATWG says:
+ * an entry deleted meanwhile is not visited (delete() may replace
+ * this._list, so it is read at each step)
+ */
 
-    for (i = 0; i < list.length; i++) {
-        callback.call(thisArg, list[i][1], list[i][0], this);
+URLSearchParams.prototype.forEach = function (callback, thisArg) {
+    var i, p;
+
+    for (i = 0; i < this._list.length; i++) {
+        p = this._list[i];
+        callback.call(thisArg, p[1], p[0], this);
     }
 };
 
 
-URLSearchParams.prototype.entries = function () {
-    return makeIterator(this._list.map(function (p) { return [p[0], p[1]]; }));
-};
-
-
-URLSearchParams.prototype.keys = function () {
-    return makeIterator(this._list.map(function (p) { return p[0]; }));
-};
-
-
-URLSearchParams.prototype.values = function () {
-    return makeIterator(this._list.map(function (p) { return p[1]; }));
-};
-
-
-URLSearchParams.prototype.toString = function () {
-    return this._list.map(function (p) {
-        return formEncode(p[0]) + '=' + formEncode(p[1]);
-    }).join('&');
-};
-
-
-function makeIterator(items) {
+function liveIterator(params, kind) {
     var i = 0;
     var it = {
         next: function () {
-            return (i < items.length) ? { value: items[i++], done: false }
-                                      : { value: undefined, done: true };
+            var p;
+
+            if (i >= params._list.length) {
+                return { value: undefined, done: true };
+            }
+
+            p = params._list[i++];
+
+            return { value: (kind === 0) ? [p[0], p[1]]
+                            : (kind === 1) ? p[0] : p[1],
+                     done: false };
         }
     };
 
@@ -987,6 +981,28 @@ function makeIterator(items) {
 
     return it;
 }
+
+
+URLSearchParams.prototype.entries = function () {
+    return liveIterator(this, 0);
+};
+
+
+URLSearchParams.prototype.keys = function () {
+    return liveIterator(this, 1);
+};
+
+
+URLSearchParams.prototype.values = function () {
+    return liveIterator(this, 2);
+};
+
+
+URLSearchParams.prototype.toString = function () {
+    return this._list.map(function (p) {
+        return formEncode(p[0]) + '=' + formEncode(p[1]);
+    }).join('&');
+};
 
 
 if (typeof Symbol === 'function' && Symbol.iterator) {
