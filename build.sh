@@ -7,13 +7,17 @@
 # ./build.sh unit|js|prove       one suite (after a build)
 # ./build.sh demo                nginx on 127.0.0.1:8080 with the example
 #                                middleware in front of a demo upstream
+# ./build.sh matrix [STACK...]   every suite on every supported stack
+#                                (tools/matrix/run; deb12 deb13 org-njs
+#                                org-qjs), one table at the end
 #
+# MW_BUILD_DIR (default build/) holds the module and the test binaries.
 # Missing Debian packages are installed with apt-get (run as root).
 
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")" && pwd)
-build="$top/build"
+build="${MW_BUILD_DIR:-$top/build}"
 nginx_src=""
 cmd=build
 
@@ -22,7 +26,8 @@ while [ $# -gt 0 ]; do
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
         build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        matrix) shift; exec "$top/tools/matrix/run" "$@" ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -144,7 +149,7 @@ run_unit() {
 }
 
 run_js() {
-    log "runtime tests (njs CLI $(njs -v))"
+    log "runtime tests (njs CLI $("${NJS_CLI:-njs}" -v)${NJS_ENGINE:+, $NJS_ENGINE})"
     prove --exec "$top/t/js/run" "$top"/t/js/test_*.js
 }
 
