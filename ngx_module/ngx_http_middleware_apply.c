@@ -686,12 +686,7 @@ ngx_http_middleware_forget_headers_out(ngx_http_request_t *r)
         offsetof(ngx_http_headers_out_t, accept_ranges),
         offsetof(ngx_http_headers_out_t, www_authenticate),
         offsetof(ngx_http_headers_out_t, expires),
-        offsetof(ngx_http_headers_out_t, etag),
-#if (nginx_version >= 1023000)
-        /* arrays before nginx 1.23.0 */
-        offsetof(ngx_http_headers_out_t, cache_control),
-        offsetof(ngx_http_headers_out_t, link)
-#endif
+        offsetof(ngx_http_headers_out_t, etag)
     };
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
