@@ -40,10 +40,18 @@ deps() {
     local want=(nginx nginx-dev libnginx-mod-http-js njs check gcc make
                 pkg-config libpcre2-dev libssl-dev zlib1g-dev curl perl
                 openssl)
+    # for another nginx (nginx.org's packages, a source build) Debian's
+    # nginx and njs packages are not needed, and would conflict with them
+    local skip=" "
+    if [ -n "$nginx_src" ] && [ -n "${NGINX_CONFIGURE_ARGS:-}" ]; then
+        skip+="nginx nginx-dev libnginx-mod-http-js "
+    fi
+    [ -n "${NJS_CLI:-}" ] && skip+="njs "
     [ "$cmd" = valgrind ] && want+=(valgrind)
     [ "$cmd" = test ] && want+=(valgrind)
     local missing=()
     for p in "${want[@]}"; do
+        [[ "$skip" == *" $p "* ]] && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q "install ok installed" || missing+=("$p")
     done
