@@ -105,6 +105,7 @@ is(body($r), "cookie=[a=1; b=2] a=[1] b=[2] xff=[10.0.0.1, 10.0.0.2] "
              . "pxff=[10.0.0.1, 10.0.0.2, 127.0.0.1] ua=[]\n",
    'override: nginx sees the new lines, not the old ones');
 
+$t->stop();
 $t->no_alerts_ok();
 
 done_testing();
