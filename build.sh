@@ -22,7 +22,11 @@
 # ./build.sh bundle IN -o OUT [--target njs-0.7|njs-0.8|qjs]
 #                                a Next.js middleware.ts / proxy.ts into one
 #                                njs module for js_import (tools/bundle)
+# ./build.sh matrix [STACK...]   every suite on every supported stack
+#                                (tools/matrix/run; deb12 deb13 org-njs
+#                                org-qjs), one table at the end
 #
+# MW_BUILD_DIR (default build/) holds the module and the test binaries.
 # Missing Debian packages (only those the command needs) are installed
 # with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
 # the services it installs (Debian's nginx starts on port 80).
@@ -30,7 +34,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")" && pwd)
-build="$top/build"
+build="${MW_BUILD_DIR:-$top/build}"
 nginx_src=""
 cmd=build
 fuzz_seconds=60
@@ -60,8 +64,9 @@ while [ $# -gt 0 ]; do
         install|uninstall|deb|deb-test) cmd=$1; shift ;;
         fuzz) cmd=fuzz; shift
               case "${1:-}" in [0-9]*) fuzz_seconds=$1; shift ;; esac ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         bench) cmd=bench; shift; break ;;
+        matrix) shift; exec "$top/tools/matrix/run" "$@" ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -262,7 +267,7 @@ run_unit() {
 }
 
 run_js() {
-    log "runtime tests (njs CLI $(njs -v))"
+    log "runtime tests (njs CLI $("${NJS_CLI:-njs}" -v)${NJS_ENGINE:+, $NJS_ENGINE})"
     prove --exec "$top/t/js/run" "$top"/t/js/test_*.js
 }
 

@@ -408,7 +408,7 @@ ngx_http_middleware_headers_view(ngx_http_request_t *r, mw_headers_t *view)
 
 /*
  * Replaces R's request header list.  nginx keeps pointers to some headers
- * (headers_in.host, .cookies, ...): they are reset for the old list and
+ * (headers_in.host, .cookie(s), ...): they are reset for the old list and
  * set again for the new one, using the same hash nginx parsed them with.
  * Every string is copied NUL-terminated, as nginx's own headers are.
  */
@@ -459,6 +459,10 @@ ngx_http_middleware_set_headers_in(ngx_http_request_t *r,
         h->value.len = mh->value.len;
         p = ngx_cpymem(p, mh->value.data, mh->value.len);
         *p = '\0';
+
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
     }
 
     for (part = &r->headers_in.headers.part; part; part = part->next) {
@@ -494,7 +498,9 @@ static void
 ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
     ngx_uint_t reset)
 {
+#if (nginx_version < 1023000)
     ngx_array_t                 *a;
+#endif
     ngx_table_elt_t            **ph;
     ngx_http_header_t           *hh;
     ngx_http_core_main_conf_t   *cmcf;
@@ -507,13 +513,36 @@ ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
         return;
     }
 
+    ph = (ngx_table_elt_t **) ((char *) &r->headers_in + hh->offset);
+
+#if (nginx_version >= 1023000)
+
+    /*
+     * nginx 1.23.0+: every known header is a chain linked by ->next; a
+     * repeated line is appended, the first stays the one nginx reads
+     */
+
+    if (reset) {
+        *ph = NULL;
+        return;
+    }
+
+    while (*ph) {
+        ph = &(*ph)->next;
+    }
+
+    *ph = h;
+    h->next = NULL;
+
+#else
+
     if (hh->offset == offsetof(ngx_http_headers_in_t, cookies)
 #if (NGX_HTTP_X_FORWARDED_FOR)
         || hh->offset == offsetof(ngx_http_headers_in_t, x_forwarded_for)
 #endif
        )
     {
-        a = (ngx_array_t *) ((char *) &r->headers_in + hh->offset);
+        a = (ngx_array_t *) ph;
 
         if (reset) {
             a->nelts = 0;
@@ -535,14 +564,14 @@ ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
         return;
     }
 
-    ph = (ngx_table_elt_t **) ((char *) &r->headers_in + hh->offset);
-
     if (reset) {
         *ph = NULL;
 
     } else if (*ph == NULL) {
         *ph = h;
     }
+
+#endif
 }
 
 
@@ -700,6 +729,9 @@ ngx_http_middleware_add_header(ngx_http_request_t *r, u_char *name,
     h->value.data = value;
     h->value.len = value_len;
     h->lowcase_key = NULL;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
     if (mw_header_name_eq(name, name_len, "server")) {
         r->headers_out.server = h;

@@ -569,6 +569,9 @@ ngx_http_middleware_copy_headers(ngx_http_request_t *r,
         }
 
         fh->hash = h[i].hash;
+#if (nginx_version >= 1023000)
+        fh->next = NULL;
+#endif
 
         if (ngx_http_middleware_copy_str(fr->pool, &fh->key, &h[i].key)
             != NGX_OK

@@ -198,10 +198,11 @@ ok($t->wait_for_log(qr/SINK slow tag=closed/, 5),
 # --- HTTP/2: the task does not hold the stream or the connection ---------
 
 my $p2 = $t->port(1);
-open my $fh, '-|', 'curl', '-s', '--http2-prior-knowledge', '-o', '/dev/null',
+# one -o per URL: curl writes the body of a URL without one to stdout
+open my $fh, '-|', 'curl', '-s', '--http2-prior-knowledge',
     '-w', '%{time_total} %{num_connects}\n',
-    "http://127.0.0.1:$p2/slow-task?tag=h2",
-    "http://127.0.0.1:$p2/plain" or die;
+    '-o', '/dev/null', "http://127.0.0.1:$p2/slow-task?tag=h2",
+    '-o', '/dev/null', "http://127.0.0.1:$p2/plain" or die;
 my @lines = <$fh>;
 close $fh;
 my @t2 = map { [split ' '] } @lines;

@@ -41,6 +41,14 @@ my $repo = Mw::Nginx->repo();
 my $out = "$repo/t/tmp/demo.out";
 mkdir "$repo/t/tmp";
 
+# the demo runs "nginx" from PATH and loads njs from NJS_MODULE: the
+# harness's binary and njs module (TEST_NGINX_BINARY, TEST_NGINX_NJS)
+
+my $bin = "$repo/t/tmp/demo-bin";
+mkdir $bin;
+unlink "$bin/nginx";
+symlink(Mw::Nginx->nginx_binary(), "$bin/nginx") or die "symlink: $!\n";
+
 my $pid = fork();
 die "fork: $!\n" unless defined $pid;
 
@@ -51,6 +59,8 @@ if ($pid == 0) {
     # demo: Ctrl-C must work there as in a terminal
     $SIG{INT} = 'DEFAULT';
 
+    $ENV{PATH} = "$bin:$ENV{PATH}";
+    $ENV{NJS_MODULE} = Mw::Nginx->njs_module();
     open STDOUT, '>', $out or die;
     open STDERR, '>&', \*STDOUT or die;
     exec "$repo/examples/demo/run", $module, $port or exit 127;

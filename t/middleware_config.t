@@ -49,7 +49,7 @@ EOF
 }
 
 my $module = $ENV{TEST_NGINX_MODULE};
-my $njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
+my $njs = Mw::Nginx->njs_module();
 my $d = $t->testdir();
 my $base = "pid $d/nginx.pid;\nerror_log $d/error.log;\n";
 
