@@ -23,9 +23,9 @@
  * The fake connection uses one /dev/null descriptor per worker with
  * c->shared set: ngx_close_connection() then neither removes events nor
  * closes the descriptor, but does free the connection slot (fd -1 would
- * leak the slot, see NGINX-NOTES.md).  write->ready keeps nginx from ever
- * adding it to the event loop, read->eof makes finalization close F instead
- * of keeping it alive.
+ * log "connection already closed" and leak the slot).  write->ready keeps
+ * nginx from ever adding it to the event loop, read->eof makes
+ * finalization close F instead of keeping it alive.
  */
 
 
