@@ -7,9 +7,16 @@
 # ./build.sh unit|js|prove       one suite (after a build)
 # ./build.sh demo                nginx on 127.0.0.1:8080 with the example
 #                                middleware in front of a demo upstream
+# ./build.sh install|uninstall   copy the module, its load_module snippet
+#                                and the runtime into DESTDIR/PREFIX (/usr)
+# ./build.sh deb                 build/deb-<codename>/libnginx-mod-http-
+#                                middleware_*.deb (MW_DEB_ROOT: in that root)
+# ./build.sh deb-test            ... and test it in a throwaway Debian root
 # ./build.sh bench [ARGS]        build, then bench/run ARGS (bench/run --help)
 #
-# Missing Debian packages are installed with apt-get (run as root).
+# Missing Debian packages (only those the command needs) are installed
+# with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
+# the services it installs (Debian's nginx starts on port 80).
 
 set -euo pipefail
 
@@ -23,8 +30,9 @@ while [ $# -gt 0 ]; do
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
         build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
+        install|uninstall|deb|deb-test) cmd=$1; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         bench) cmd=bench; shift; break ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -34,27 +42,100 @@ log() { printf '==> %s\n' "$*" >&2; }
 # --- dependencies -----------------------------------------------------------
 
 deps() {
-    local want=(nginx nginx-dev libnginx-mod-http-js njs check gcc make
-                pkg-config libpcre2-dev libssl-dev zlib1g-dev curl perl
-                openssl)
+    # what each command needs, and nothing more
+    local build_pkgs=(gcc make libpcre2-dev libssl-dev zlib1g-dev nginx
+                      nginx-dev)
+    local nginx_pkgs=(nginx libnginx-mod-http-js)
+    local want=()
+    case "$cmd" in
+        build|install) want=("${build_pkgs[@]}") ;;
+        unit) want=(gcc make check pkg-config perl) ;;
+        js) want=(njs perl) ;;
+        prove|demo|valgrind)
+            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl openssl perl) ;;
+        test)
+            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl openssl perl
+                  check pkg-config njs) ;;
+        deb) want=(nginx nginx-dev libnginx-mod-http-js debhelper dpkg-dev
+                   fakeroot lintian) ;;
+        deb-test) want=(nginx nginx-dev libnginx-mod-http-js debhelper dpkg-dev
+                        fakeroot lintian debootstrap) ;;
+        bench)
+            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl perl wrk valgrind
+                  libnginx-mod-http-lua lua-resty-core lua-cjson) ;;
+        uninstall|clean) return 0 ;;
+    esac
     [ "$cmd" = valgrind ] && want+=(valgrind)
-    [ "$cmd" = test ] && want+=(valgrind)
-    [ "$cmd" = bench ] && want+=(wrk valgrind libnginx-mod-http-lua
-                                 lua-resty-core lua-cjson)
-    local missing=()
+
+    # for another nginx (nginx.org's packages, a source build with its own
+    # configure flags) Debian's nginx and njs packages are not needed, and
+    # would conflict with them
+    local skip=" "
+    if [ -n "$nginx_src" ] && [ -n "${NGINX_CONFIGURE_ARGS:-}" ]; then
+        case "$cmd" in
+            deb|deb-test) ;;
+            *) skip+="nginx nginx-dev libnginx-mod-http-js " ;;
+        esac
+    fi
+    [ -n "${NJS_CLI:-}" ] && skip+="njs "
+
+    local missing=() p
     for p in "${want[@]}"; do
+        [[ "$skip" == *" $p "* ]] && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q "install ok installed" || missing+=("$p")
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing: ${missing[*]}"
-    if [ "$(id -u)" != 0 ]; then
-        echo "build.sh: missing packages ${missing[*]} and not root" >&2
-        exit 1
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" != 0 ]; then
+            echo "build.sh $cmd: needs the Debian packages: ${missing[*]}" >&2
+            echo "  as root: apt-get install ${missing[*]}" >&2
+            exit 1
+        fi
+        log "build.sh $cmd needs these Debian packages: ${missing[*]}"
+        log "installing them now with apt-get, as root"
+        case " ${missing[*]} " in
+            *" nginx "*)
+                if [ -z "${MW_NO_START:-}" ]; then
+                    log "note: Debian's nginx package starts and enables nginx" \
+                        "on port 80 (the default site); to avoid that, stop now" \
+                        "and run with MW_NO_START=1 (apt then starts no" \
+                        "service), or afterwards: systemctl disable --now nginx"
+                fi ;;
+        esac
+        export DEBIAN_FRONTEND=noninteractive
+        # (MW_POLICY_RC_D: another path, for t/build_deps.t)
+        local policy=${MW_POLICY_RC_D:-/usr/sbin/policy-rc.d} added_policy=
+        if [ -n "${MW_NO_START:-}" ] && [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\n# build.sh MW_NO_START=1\nexit 101\n' > "$policy"
+            chmod 755 "$policy"
+            added_policy=1
+        fi
+        local rc=0
+        { apt-get update && apt-get install -y "${missing[@]}"; } || rc=$?
+        [ -n "$added_policy" ] && rm -f "$policy"
+        [ $rc -eq 0 ] || { echo "build.sh: apt-get failed" >&2; exit 1; }
     fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
+
+    # the suite checks the middleware_status page with promtool, taken
+    # from Debian's prometheus package without installing it (which would
+    # pull 140 packages and start Prometheus and its node exporter)
+    if [ "$cmd" = test ] && [ ! -x "$build/tools/promtool" ] \
+        && ! command -v promtool >/dev/null
+    then
+        fetch_promtool || log "no promtool: t/operator.t skips its check"
+    fi
+}
+
+fetch_promtool() {
+    local d="$build/tools/dl"
+    rm -rf "$d"
+    mkdir -p "$d"
+    log "promtool: apt-get download prometheus (unpacked into build/tools)"
+    (cd "$d" && apt-get -o APT::Sandbox::User=root download prometheus) || return 1
+    dpkg-deb --fsys-tarfile "$d"/prometheus_*.deb \
+        | tar -x -C "$d" ./usr/bin/promtool || return 1
+    mv "$d/usr/bin/promtool" "$build/tools/promtool"
+    rm -rf "$d"
 }
 
 # --- module build -----------------------------------------------------------
@@ -158,6 +239,195 @@ run_prove() {
         prove -I t/lib ${PROVE_ARGS:-} t/*.t)
 }
 
+# --- install, packages ----------------------------------------------------
+
+# the layout of the Debian package (debian/), under PREFIX; the
+# modules-enabled link goes to NGINX_CONFDIR (/etc/nginx)
+install_layout() {
+    prefix=${PREFIX:-/usr}
+    destdir=${DESTDIR:-}
+    confdir=${NGINX_CONFDIR:-/etc/nginx}
+    moddir=$prefix/lib/nginx/modules
+    availdir=$prefix/share/nginx/modules-available
+    jsdir=$prefix/share/nginx/middleware/js
+    docdir=$prefix/share/doc/libnginx-mod-http-middleware
+    manifest=$prefix/share/nginx/middleware/installed-files
+    link=$confdir/modules-enabled/60-mod-http-middleware.conf
+}
+
+run_install() {
+    local prefix destdir confdir moddir availdir jsdir docdir manifest link
+    install_layout
+
+    if [ -z "$destdir" ] && [ "$confdir" = /etc/nginx ] \
+        && dpkg-query -W -f='${Status}' libnginx-mod-http-middleware 2>/dev/null \
+            | grep -q "install ok installed"
+    then
+        echo "build.sh install: the package libnginx-mod-http-middleware is" \
+             "installed; remove it first (two load_module lines for one" \
+             "module make nginx -t fail)" >&2
+        exit 1
+    fi
+
+    local files=() f
+    inst() {                    # inst MODE SRC DEST
+        install -D -m "$1" "$2" "$destdir$3"
+        files+=("$3")
+    }
+
+    # never overwrite the .so in place: a running nginx has it mapped
+    install -d "$destdir$moddir"
+    install -m 644 "${MODULE:-$build/ngx_http_middleware_module.so}" \
+        "$destdir$moddir/.ngx_http_middleware_module.so.tmp"
+    mv -f "$destdir$moddir/.ngx_http_middleware_module.so.tmp" \
+        "$destdir$moddir/ngx_http_middleware_module.so"
+    files+=("$moddir/ngx_http_middleware_module.so")
+
+    local snippet="$build/mod-http-middleware.conf"
+    if [ "$moddir" = /usr/lib/nginx/modules ]; then
+        cp "$top/debian/mod-http-middleware.conf" "$snippet"
+    else
+        echo "load_module $moddir/ngx_http_middleware_module.so;" > "$snippet"
+    fi
+    inst 644 "$snippet" "$availdir/mod-http-middleware.conf"
+
+    for f in "$top"/js/next/*.js; do
+        inst 644 "$f" "$jsdir/next/$(basename "$f")"
+    done
+    inst 644 "$top/examples/clerk-style/clerk.js" "$jsdir/clerk.js"
+    inst 644 "$top/examples/telemetry/telemetry.js" "$jsdir/telemetry.js"
+
+    for f in README.md docs/DESIGN.md docs/PROTOCOL.md; do
+        inst 644 "$top/$f" "$docdir/$(basename "$f")"
+    done
+    for f in examples/clerk-style/* examples/telemetry/* examples/site/*; do
+        local mode=644
+        [ -x "$top/$f" ] && mode=755
+        inst $mode "$top/$f" "$docdir/$f"
+    done
+
+    install -d "$destdir$confdir/modules-enabled"
+    ln -sfn "$availdir/mod-http-middleware.conf" "$destdir$link"
+    files+=("$link")
+
+    install -d "$destdir$(dirname "$manifest")"
+    printf '%s\n' "${files[@]}" "$manifest" > "$destdir$manifest"
+    log "installed into ${destdir:-/}: $moddir/ngx_http_middleware_module.so," \
+        "$link, js_path $jsdir"
+    log "then: nginx -t && systemctl reload nginx (a new .so needs a restart," \
+        "see README: Upgrade)"
+}
+
+run_uninstall() {
+    local prefix destdir confdir moddir availdir jsdir docdir manifest link
+    install_layout
+
+    if [ ! -f "$destdir$manifest" ]; then
+        echo "build.sh uninstall: nothing installed under" \
+             "${destdir}${prefix} (no $destdir$manifest)" >&2
+        exit 1
+    fi
+    local files=() f d
+    mapfile -t files < "$destdir$manifest"
+    for f in "${files[@]}"; do
+        case "$f" in /*) rm -f "$destdir$f" ;; esac
+    done
+    # the directories the install made, if now empty
+    for f in "${files[@]}"; do
+        d=$(dirname "$f")
+        while [ "$d" != / ] && [ "$d" != "$prefix" ] && [ "$d" != "$confdir" ]
+        do
+            rmdir "$destdir$d" 2>/dev/null || break
+            d=$(dirname "$d")
+        done
+    done
+    log "uninstalled from ${destdir:-/}$prefix (and $link)"
+}
+
+# a binary package, built the Debian way (dh-sequence-nginx) in a clean
+# copy of the tree, for the nginx of this machine or, with
+# MW_DEB_ROOT=/path/to/root, of that Debian root (e.g. Debian 13's nginx
+# 1.26.3 in /var/cache/ngx-middleware/deb13/root, which has nginx-dev and
+# debhelper): one package per target nginx, the version says which
+# (0.1.0+deb12, 0.1.0+deb13), nginx-abi-* in Depends makes dpkg refuse it
+# next to another nginx.  Result: build/deb-<codename>/, $deb
+run_deb() {
+    local root=${MW_DEB_ROOT:-} codename major
+    codename=$(. "$root/etc/os-release" && echo "$VERSION_CODENAME")
+    major=$(cut -d. -f1 "$root/etc/debian_version")
+    local out="$build/deb-$codename"
+    local work="$build/deb-$codename.src"
+    [ -n "$root" ] && work="$root/tmp/mw-deb-$$"
+
+    rm -rf "$out" "$work"
+    mkdir -p "$out" "$work/src"
+    if [ -n "$root" ]; then
+        # no mounts of ours inside the root: a copy in its /tmp, removed
+        # on any exit (the root is shared, never rm -rf outside $work)
+        deb_work=$work
+        trap 'rm -rf --one-file-system "${deb_work:-/nonexistent}"' EXIT
+    fi
+    local src="$work/src"
+    if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$top" && git ls-files -z --cached --others --exclude-standard \
+            | xargs -0 cp --parents -t "$src")
+    else
+        tar -C "$top" --exclude=./build --exclude=./t/tmp -cf - . \
+            | tar -C "$src" -xf -
+    fi
+
+    # the target in the version: a changelog entry on top of the copy's
+    local version maint nginx_v
+    version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)+deb$major
+    maint=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Maintainer)
+    nginx_v=$(sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' \
+              "$root/usr/share/nginx/src/src/core/nginx.h")
+    {
+        printf 'libnginx-mod-http-middleware (%s) %s; urgency=medium\n\n' \
+            "$version" "$codename"
+        printf '  * Built for Debian %s (%s), nginx %s.\n\n' \
+            "$major" "$codename" "$nginx_v"
+        printf ' -- %s  %s\n\n' "$maint" "$(date -R)"
+        cat "$top/debian/changelog"
+    } > "$src/debian/changelog"
+
+    log "dpkg-buildpackage -b for Debian $major ($codename, nginx $nginx_v)" \
+        "${root:+in $root }(log: $out/build.log)"
+    if [ -n "$root" ]; then
+        chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+            LC_ALL=C.UTF-8 HOME=/root \
+            sh -c "cd '${src#"$root"}' && dpkg-buildpackage -b -us -uc" \
+            >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
+    else
+        (cd "$src" && dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1) \
+            || { tail -40 "$out/build.log"; exit 1; }
+    fi
+    mv "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo "$out/"
+    rm -rf --one-file-system "$work"
+    deb=$(ls "$out"/libnginx-mod-http-middleware_*_*.deb)
+    log "lintian"
+    lintian --fail-on error,warning "$out"/*.changes
+    log "built $deb"
+    dpkg-deb -f "$deb" Package Version Depends >&2
+}
+
+# install $deb in a throwaway root of its Debian release (made once, in
+# /var/cache/ngx-middleware/deb<N>-pkgroot), and check that the packages
+# built for the other releases are refused there
+run_deb_test() {
+    local major codename other
+    major=$(cut -d. -f1 "${MW_DEB_ROOT:-}/etc/debian_version")
+    codename=$(. "${MW_DEB_ROOT:-}/etc/os-release" && echo "$VERSION_CODENAME")
+    export MW_SUITE=$codename
+    export MW_PKGROOT=${MW_PKGROOT:-/var/cache/ngx-middleware/deb$major-pkgroot}
+    "$top/debian/ci/deb-test" "$deb"
+    for other in "$build"/deb-*/libnginx-mod-http-middleware_*_*.deb; do
+        [ -e "$other" ] || continue
+        case "$other" in "$build/deb-$codename/"*) continue ;; esac
+        "$top/debian/ci/deb-test" --refuse "$other"
+    done
+}
+
 # --- demo -------------------------------------------------------------------
 
 run_demo() {
@@ -166,9 +436,17 @@ run_demo() {
 
 case "$cmd" in
     clean) rm -rf "$build"; exit 0 ;;
+    uninstall) run_uninstall; exit 0 ;;
+    # MODULE=path/to/ngx_http_middleware_module.so: install that one, no build
+    install) [ -n "${MODULE:-}" ] && { run_install; exit 0; } ;;
 esac
 
 deps
+
+case "$cmd" in
+    deb) run_deb; exit ;;
+    deb-test) run_deb; run_deb_test; exit ;;
+esac
 
 case "$cmd" in
     unit) run_unit; exit ;;
@@ -194,5 +472,6 @@ case "$cmd" in
     valgrind)
         TEST_NGINX_VALGRIND=1 run_prove ;;
     demo) run_demo ;;
+    install) run_install ;;
     bench) exec "$top/bench/run" "$@" ;;
 esac

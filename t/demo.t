@@ -67,6 +67,9 @@ is(status($r), 200, 'with the session: the upstream answers');
 like(body($r), qr/"userId": "user_2demo"/, 'the upstream sees the user');
 unlike(body($r), qr/admin/, 'the forged x-user-id is gone');
 
+like(body($r), qr/"host": "127\.0\.0\.1:8080"/,
+     'the upstream sees the Host with its port');
+
 $r = $t->http_get('/api/me', port => 8080, host => '127.0.0.1:8080');
 is(status($r), 401, 'API without a token: 401');
 
@@ -76,6 +79,21 @@ is(status($r), 401, 'API with a bad token: 401');
 
 $r = $t->http_get('/metrics', port => 8080, host => '127.0.0.1:8080');
 like(body($r), qr/^nginx_middleware_runs_total \d+$/m, 'metrics');
+
+# telemetry at info in collector.log; one access log per server
+my $prefix = "$repo/build/demo";
+my $slurp = sub { open my $fh, '<', "$prefix/$_[0]" or return ''; local $/; <$fh> };
+$t->wait_for(sub { $slurp->('collector.log') =~ /COLLECT \/collect/ });
+like($slurp->('collector.log'), qr/\[info\] .*js: COLLECT \/collect /,
+     'telemetry events are logged at info');
+unlike($slurp->('collector.log'), qr/\[warn\] .*COLLECT/, '... not at warn');
+like($slurp->('access.log'), qr{"GET /dashboard HTTP/1\.1" 200 mw=next},
+     'front access log with the middleware outcome');
+unlike($slurp->('access.log'), qr{POST /collect}, '... without the collector');
+like($slurp->('upstream.access.log'), qr{"GET /dashboard HTTP/1\.1" 200},
+     'upstream access log');
+like($slurp->('collector.access.log'), qr{"POST /collect HTTP/1\.[01]" 204},
+     'collector access log');
 
 kill 'INT', $pid;
 my $gone = 0;

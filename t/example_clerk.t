@@ -2,8 +2,9 @@
 
 # examples/clerk-style + examples/telemetry through nginx: every branch of
 # the auth policy with tokens signed here (RSA keys made by openssl now),
-# the session touch and one telemetry event per request, also with the
-# collector down.
+# the JWKS read from a file (clerk.jwksFromFile: every engine, no
+# js_preload_object) and rotated by a reload, the session touch and one
+# telemetry event per request, also with the collector down.
 
 use strict;
 use warnings;
@@ -59,6 +60,8 @@ my %tok = (
     issuer => rs(qq({"iss":"https://evil.test","azp":"$azp","sub":"user_1","exp":NOW+600})),
     azp => rs(qq({"iss":"$iss","azp":"https://evil.test","sub":"user_1","exp":NOW+600})),
     kid => rs(qq({$std,"exp":NOW+600}), kid => 'nope'),
+    rotated => rs(qq({$std,"exp":NOW+600}), key => "$d/other/private.pem",
+                  kid => 'other-key'),
     otherkey => rs(qq({$std,"exp":NOW+600}), key => "$d/other/private.pem"),
     none => do { my $x = `$tool sign-none '{$std,"exp":NOW+600}'`; chomp $x; $x },
     hs => hs(qq({$std,"exp":NOW+600}), $secret),
@@ -95,7 +98,7 @@ import telemetry from 'telemetry.js';
 
 var auth = clerk.protectRoutes({
     server: server,
-    jwks: jwks,
+    jwks: clerk.jwksFromFile('%%TESTDIR%%/jwks.json'),
     secret: '%%SECRET%%',
     issuer: 'https://clerk.test',
     authorizedParties: ['http://localhost'],
@@ -149,7 +152,6 @@ http {
 
     js_path %%REPO%%/examples/clerk-style;
     js_path %%REPO%%/examples/telemetry;
-    js_preload_object jwks from %%TESTDIR%%/jwks.json;
     js_import mw from %%TESTDIR%%/mw.js;
     js_import down from %%TESTDIR%%/mw_down.js;
     js_import up from %%TESTDIR%%/up.js;
@@ -319,6 +321,24 @@ $r = $t->http_get('/down/x');
 is(status($r), 200, 'collector down: response unaffected');
 ok($t->wait_for_log(qr/\[warn\].*waitUntil task rejected.*(connect|refused|failed)/i, 5),
    'collector down: the failure is logged');
+
+# --- key rotation: a new JWKS file, then a reload ------------------------------
+
+$r = get('/api/me', bearer => $tok{rotated});
+is(status($r), 401, 'rotation: a token of the next key, before: 401');
+
+{
+    my $next = $t->read_file('other/jwks.json');
+    $t->write_file('jwks.json', $next);
+}
+
+$t->reload();
+ok($t->wait_for(sub {
+    status(get('/api/me', bearer => $tok{rotated})) == 200
+}, 10), 'rotation: after the reload the new key verifies');
+
+$r = get('/api/me', bearer => $tok{good});
+is(status($r), 401, 'rotation: the old key is gone');
 
 $t->stop();
 $t->no_alerts_ok();

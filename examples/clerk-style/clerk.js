@@ -7,7 +7,7 @@
  *
  *     export default server.serve(clerk.protectRoutes({
  *         server: server,
- *         jwks: jwks,                         // js_preload_object
+ *         jwks: clerk.jwksFromFile('/etc/nginx/jwks.json'),
  *         issuer: 'https://clerk.example.com',
  *         authorizedParties: ['https://app.example.com'],
  *         protectedRoutes: ['/dashboard(.*)', '/api/(.*)'],
@@ -16,13 +16,18 @@
  *     }));
  *
  * Exports (default object): createRouteMatcher, verifyToken, decodeJwt,
- * authenticateRequest, clerkMiddleware, protectRoutes, REASONS.
+ * authenticateRequest, clerkMiddleware, protectRoutes, jwksFromFile,
+ * REASONS.
  *
  * Written for njs 0.7.9 (ES5 + Promises; no class, destructuring, Map...)
- * and newer njs, njs or QuickJS engine.  It imports nothing: the
- * NextResponse / Headers classes are passed in as options.server, so the
- * module is testable in the njs CLI with a small fake.
+ * and newer njs, njs or QuickJS engine.  It imports only fs (for
+ * jwksFromFile): the NextResponse / Headers classes are passed in as
+ * options.server, so the module is testable in the njs CLI with a small
+ * fake.
  */
+
+
+import fs from 'fs';
 
 
 /* ---------------------------------------------------------------------- */
@@ -359,9 +364,14 @@ function jwkToSpki(jwk) {
 
 
 /*
- * Imported keys, per kid and key material (module scope: in nginx, njs
- * gives each request its own VM clone, so this lives for one request; in
- * long-lived engines it lives for the process).  Values are promises.
+ * Imported keys, per kid and key material, and JWKS files read by
+ * jwksFromFile(): module scope, a cache by design.  Its lifetime is the
+ * engine's: with QuickJS and js_context_reuse (njs's default) a context
+ * serves many requests one after another, so a key is imported once per
+ * context (the first request on a context pays the import, about an RSA
+ * key parse); on the njs engine every request has its own VM clone and
+ * re-imports.  Nothing in it belongs to a request (no token, no claims):
+ * only public keys.  Values are promises.
  */
 
 var KEY_CACHE_MAX = 64;
@@ -373,7 +383,53 @@ var KEY_CACHE_MAX = 64;
  */
 
 var cache = { keys: Object.create(null), size: 0,
-              hmacSecret: null, hmacKey: null };
+              hmacSecret: null, hmacKey: null,
+              files: Object.create(null) };
+
+
+/*
+ * options.jwks from a file, for every engine (js_preload_object is
+ * njs-engine only): the returned function reads and parses the file the
+ * first time a token needs it and keeps the result in module scope (per
+ * context with QuickJS context reuse, per request on the njs engine: a
+ * read of a small file).  Key rotation: write the new JWKS, then
+ * "nginx -s reload" (new contexts read it again).  An unreadable or
+ * invalid file fails closed: the token is rejected (unknown-kid: signed
+ * out) with a warn line naming the file, and the file is read again for
+ * the next token.
+ */
+
+function jwksFromFile(path) {
+    if (typeof path !== 'string' || path === '') {
+        throw new TypeError('jwksFromFile(path): path must be a file name');
+    }
+
+    return function () {
+        var text, jwks;
+
+        if (cache.files[path] !== undefined) {
+            return cache.files[path];
+        }
+
+        try {
+            text = fs.readFileSync(path, 'utf8');
+            jwks = JSON.parse(text);
+
+        } catch (e) {
+            throw tokenError('unknown-kid', 'cannot load the JWKS file "'
+                             + path + '": ' + errorText(e));
+        }
+
+        if (!jwks || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) {
+            throw tokenError('unknown-kid', 'the JWKS file "' + path
+                             + '" has no "keys" array');
+        }
+
+        cache.files[path] = jwks;
+
+        return jwks;
+    };
+}
 
 
 function importRsaKey(jwk) {
@@ -1598,6 +1654,7 @@ export default {
     authenticateRequest: authenticateRequest,
     clerkMiddleware: clerkMiddleware,
     protectRoutes: protectRoutes,
+    jwksFromFile: jwksFromFile,
 
     /* internals, exported for the tests */
     _internal: {

@@ -52,10 +52,10 @@ function upstream(r) {
 }
 
 
-/* the demo collector: one line per telemetry event in the error log */
+/* the demo collector: one info line per telemetry event in collector.log */
 
 function collect(r) {
-    ngx.log(ngx.WARN, 'COLLECT ' + r.uri + ' ' + (r.requestText || ''));
+    ngx.log(ngx.INFO, 'COLLECT ' + r.uri + ' ' + (r.requestText || ''));
     r.return(204);
 }
 

@@ -86,7 +86,7 @@ function checkValue(method, name, value) {
 
 
 function Headers(init) {
-    var i, k, pair, keys;
+    var i, k, pair, pairs, keys;
 
     if (!(this instanceof Headers)) {
         throw new TypeError("Failed to construct 'Headers': "
@@ -100,7 +100,9 @@ function Headers(init) {
         return;
     }
 
-    if (init instanceof Headers) {
+    /* ours, also one made by another evaluation of this file (VM clone) */
+
+    if (init instanceof Headers || isOurs(init)) {
         for (i = 0; i < init._list.length; i++) {
             k = init._list[i];
             this._list.push({ name: k.name, lname: k.lname, value: k.value });
@@ -134,17 +136,23 @@ function Headers(init) {
         return;
     }
 
-    /* a foreign Headers (e.g. njs >= 0.7.10, QuickJS): copy by forEach */
+    /* a native Headers (njs >= 0.7.10: ngx.fetch responses) */
 
-    if (typeof init.forEach === 'function' && typeof init.get === 'function')
-    {
-        var self = this;
+    if (isForeign(init)) {
+        pairs = foreignLines(init);
 
-        init.forEach(function (value, name) {
-            self.append(name, value);
-        });
+        for (i = 0; i < pairs.length; i++) {
+            this.append(pairs[i][0], pairs[i][1]);
+        }
 
         return;
+    }
+
+    if (typeof init.get === 'function' && typeof init.has === 'function') {
+        /* headers of ngx.fetch's reply before njs 0.7.10: no forEach */
+        throw new TypeError("Failed to construct 'Headers': these headers "
+                            + 'cannot be listed (ngx.fetch before njs '
+                            + '0.7.10): copy the names you need with get()');
     }
 
     keys = Object.keys(init);
@@ -421,6 +429,133 @@ Headers.prototype.toJSON = function () {
 };
 
 
+/*
+ * Native Headers.  njs >= 0.7.10 (both engines) has its own Headers,
+ * Request and Response in nginx (not in the njs CLI); ngx.fetch() always
+ * returns them.  They are not WHATWG's: forEach() passes (name, value),
+ * values of a repeated name come joined (set-cookie too: getAll() has
+ * them one by one), there is no getSetCookie(), keys() or entries(), and
+ * reading a Symbol-keyed property of one throws on the njs engine.  The
+ * runtime's own Headers is the global one (see web.js); a native object
+ * is accepted wherever a Headers is, read through foreignLines().
+ *
+ * NATIVE is the engine's class, captured before web.js replaces the
+ * global (or kept by it as Headers.native when the global is already
+ * ours: njs re-runs this file in every VM clone).
+ */
+
+var NATIVE = (function () {
+    var g = globalThis.Headers;
+
+    if (typeof g === 'function' && g.mw === true) {
+        g = g.native;
+    }
+
+    return (typeof g === 'function') ? g : undefined;
+})();
+
+var nameFirst = null;     /* forEach order of NATIVE, probed on first use */
+
+
+function isOurs(h) {
+    return h !== null && typeof h === 'object'
+           && typeof h._lines === 'function' && Array.isArray(h._list);
+}
+
+
+function isForeign(h) {
+    return h !== null && typeof h === 'object' && !(h instanceof Headers)
+           && !isOurs(h) && typeof h.forEach === 'function'
+           && typeof h.get === 'function' && typeof h.has === 'function';
+}
+
+
+function isHeaders(h) {
+    return h instanceof Headers || isOurs(h) || isForeign(h);
+}
+
+
+/*
+ * Whether a native forEach() passes (name, value): probed once per VM
+ * with one native object (about a Headers construction and one call);
+ * without a native class (njs CLI) WHATWG's (value, name) is assumed.
+ */
+
+function foreignNameFirst() {
+    var probe, first;
+
+    if (nameFirst !== null) {
+        return nameFirst;
+    }
+
+    nameFirst = false;
+
+    if (typeof NATIVE === 'function') {
+        try {
+            probe = new NATIVE([['x-mw-probe', 'v']]);
+            probe.forEach(function (a) {
+                if (first === undefined) {
+                    first = a;
+                }
+            });
+
+            nameFirst = (String(first).toLowerCase() === 'x-mw-probe');
+
+        } catch (e) {
+            nameFirst = false;
+        }
+    }
+
+    return nameFirst;
+}
+
+
+/*
+ * [[name, value]] of a foreign Headers: one pair per forEach() entry,
+ * set-cookie split into its values with getSetCookie() or getAll() when
+ * the object has one (a joined set-cookie would be a wrong cookie)
+ */
+
+function foreignLines(h) {
+    var out = [], nf = foreignNameFirst(), cookies;
+
+    h.forEach(function (a, b) {
+        var name = String(nf ? a : b), value = nf ? b : a, i;
+
+        if (name.toLowerCase() === 'set-cookie') {
+            cookies = null;
+
+            if (typeof h.getSetCookie === 'function') {
+                cookies = h.getSetCookie();
+
+            } else if (typeof h.getAll === 'function') {
+                cookies = h.getAll(name);
+            }
+
+            if (cookies && cookies.length) {
+                for (i = 0; i < cookies.length; i++) {
+                    out.push([name, String(cookies[i])]);
+                }
+
+                return;
+            }
+        }
+
+        out.push([name, String(value)]);
+    });
+
+    return out;
+}
+
+
+/* tests: pretend the engine's native class is c (undefined: none) */
+
+function setNative(c) {
+    NATIVE = c;
+    nameFirst = null;
+}
+
+
 /* a Headers from anything HeadersInit-like, sharing nothing */
 
 function toHeaders(init) {
@@ -430,6 +565,11 @@ function toHeaders(init) {
 
 export default {
     Headers: Headers,
+    NATIVE: NATIVE,
+    isHeaders: isHeaders,
+    isForeign: isForeign,
+    foreignLines: foreignLines,
+    _setNative: setNative,
     toHeaders: toHeaders,
     makeIterator: makeIterator,
     TOKEN: TOKEN

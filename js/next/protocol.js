@@ -55,6 +55,9 @@ function escapeName(s) {
  * headers (set-cookie included) in the order they were set
  */
 
+var HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer',
+           'transfer-encoding', 'upgrade'];
+
 var OWN = ['x-middleware-override-headers', 'x-middleware-error',
            'x-middleware-pass-through', 'x-middleware-set-cookie',
            'content-length'];
@@ -67,8 +70,14 @@ function responseFields(res) {
         lines = res.headers._lines();
 
     } else {
-        lines = [];
-        res.headers.forEach(function (v, k) { lines.push([k, v]); });
+        /*
+         * a native Response (ngx.fetch's): its body is sent whole, so the
+         * framing of the hop it came over is dropped
+         */
+
+        lines = headersMod.foreignLines(res.headers).filter(function (l) {
+            return HOP.indexOf(String(l[0]).toLowerCase()) === -1;
+        });
     }
 
     override = res._override || null;

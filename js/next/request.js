@@ -303,10 +303,87 @@ function variable(r, name) {
 }
 
 
+/*
+ * Bytes from nginx.  njs 0.7.9 gives byte strings (one char per byte);
+ * njs >= 0.8.5 (njs engine) and QuickJS decode them as UTF-8, invalid
+ * bytes becoming U+FFFD (so /caf%E9 for a raw "/café" if the decoded
+ * string were taken for bytes).  Where the string is not ASCII the
+ * runtime takes the exact bytes from r.rawVariables (a Buffer or
+ * Uint8Array on every engine): ASCII costs nothing more, the rest one
+ * variable lookup and a byte loop.
+ */
+
+function rawVariable(r, name) {
+    var v;
+
+    try {
+        v = r.rawVariables ? r.rawVariables[name] : undefined;
+
+    } catch (e) {
+        v = undefined;
+    }
+
+    if (v === undefined || v === null) {
+        return undefined;
+    }
+
+    return (typeof v === 'string') ? util.fromWire(v) : util.bytesToBinary(v);
+}
+
+
+/* the request target as the client sent it, binary string (char = byte) */
+
+function requestTarget(r) {
+    var t = variable(r, 'request_uri') || '/', raw;
+
+    if (util.isAscii(t)) {
+        return t;
+    }
+
+    raw = rawVariable(r, 'request_uri');
+
+    return (raw !== undefined) ? raw : util.fromWire(t);
+}
+
+
+/*
+ * A non-ASCII header value in the binary model.  With one line of that
+ * name the exact bytes are in $http_<name> (whatever the engine's string
+ * model); the variable joins repeated lines, so for those the string is
+ * converted by the engine's model (util.fromWire): exact for UTF-8 and
+ * byte strings, invalid UTF-8 on a decoding engine keeps U+FFFD's bytes.
+ * Cost: one pass over the header list and a variable lookup, only for
+ * values that are not plain ASCII.
+ */
+
+function headerValue(r, raw, name, value) {
+    var i, key, n, v;
+
+    key = name.toLowerCase().replace(/_/g, '-');
+    n = 0;
+
+    for (i = 0; i < raw.length && n < 2; i++) {
+        if (String(raw[i][0]).toLowerCase().replace(/_/g, '-') === key) {
+            n++;
+        }
+    }
+
+    if (n === 1) {
+        v = rawVariable(r, 'http_' + key.replace(/-/g, '_'));
+
+        if (v !== undefined) {
+            return v;
+        }
+    }
+
+    return util.fromWire(value);
+}
+
+
 /* raw request path (before "?") as the client sent it, binary string */
 
 function rawPath(r) {
-    var t = util.fromWire(variable(r, 'request_uri') || '/'), q;
+    var t = requestTarget(r), q;
 
     q = t.indexOf('?');
 
@@ -385,7 +462,7 @@ function fromNginx(r) {
         }
 
         if (typeof value !== 'string' || !PLAIN.test(value)) {
-            value = util.fromWire(value);
+            value = headerValue(r, raw, name, value);
 
             if (BAD_VALUE.test(value)) {
                 continue;
@@ -467,7 +544,7 @@ function fromNginx(r) {
     req._r = r;                  /* for geo, read on first use */
     req._geo = undefined;
     req._src = { scheme: scheme, host: host, fallback: fallback,
-                 target: util.fromWire(variable(r, 'request_uri') || '/') };
+                 target: requestTarget(r) };
     req._nextUrl = null;
     req._url = null;
     req._cookies = null;
@@ -482,5 +559,7 @@ export default {
     NextRequest: NextRequest,
     fromNginx: fromNginx,
     rawPath: rawPath,
+    requestTarget: requestTarget,
+    rawVariable: rawVariable,
     variable: variable
 };

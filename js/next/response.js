@@ -306,7 +306,14 @@ function handleMiddlewareField(init, headers) {
     }
 
     if (!(req.headers instanceof Headers)) {
-        throw new Error('request.headers must be an instance of Headers');
+        /* a native Headers (e.g. of an ngx.fetch Response) is copied */
+
+        if (!headersMod.isHeaders(req.headers)) {
+            throw new Error('request.headers must be an instance of '
+                            + 'Headers');
+        }
+
+        req = { headers: new Headers(req.headers) };
     }
 
     keys = [];

@@ -34,45 +34,33 @@ import requestMod from './request.js';
 import responseMod from './response.js';
 import matcherMod from './matcher.js';
 import protocol from './protocol.js';
+import web from './web.js';
 
 
 var Response = responseMod.Response;
 var variable = requestMod.variable;
 
 
-/*
- * Next.js middleware uses the Web globals URL, URLSearchParams, Headers
- * and Response without importing them; njs 0.7.9 has none of them (newer
- * njs has some): provide ours where the engine has none, so that ported
- * code such as "new URL('/sign-in', request.url)" runs unchanged.
- */
-
-(function () {
-    var g = globalThis;
-
-    if (typeof g.URL === 'undefined') {
-        g.URL = urlMod.URL;
-    }
-
-    if (typeof g.URLSearchParams === 'undefined') {
-        g.URLSearchParams = urlMod.URLSearchParams;
-    }
-
-    if (typeof g.Headers === 'undefined') {
-        g.Headers = headersMod.Headers;
-    }
-
-    if (typeof g.Response === 'undefined') {
-        g.Response = Response;
-    }
-})();
+/* the Web globals (Headers, Response, URL, ...): see web.js */
 
 var SOURCE_PAGE = '/middleware';
 
 
 /*
- * The execution context of the running request.  njs gives every request
- * its own clone of the VM, so module state belongs to one request.
+ * The execution context of the running request, or null.  Module state
+ * lives as long as the engine's context: the njs engine clones its VM
+ * for every request (so this file's top level runs per request), QuickJS
+ * with js_context_reuse (njs's default) keeps a context for later
+ * requests, one request at a time (a context is taken from the pool for
+ * a request and returned when its detached request ends, after the
+ * waitUntil work).  So "current" is set by run() at the start of every
+ * request and cleared when its work is drained (only if it is still that
+ * request's: a request cancelled before draining leaves it to the next
+ * run(), which replaces it before any user code runs).  Everything else
+ * of a request (Context, NextRequest, its Headers and cookies, the task
+ * list) is created per request; what stays in module scope is what is
+ * meant to be shared: the compiled matcher (serve()), the probed native
+ * Headers order (headers.js), the installed globals (web.js).
  */
 
 var current = null;
@@ -123,7 +111,7 @@ Context.prototype.waitUntil = function (promise) {
 
         try {
             self.r.warn('middleware: waitUntil task rejected (request '
-                        + self.requestId + '): ' + util.errorMessage(e));
+                        + self.requestId + '): ' + util.errorReport(e));
 
         } catch (ignore) {
         }
@@ -272,6 +260,16 @@ function isForeignResponse(res) {
 }
 
 
+/* njs < 0.7.10: ngx.fetch's reply has headers that cannot be listed */
+
+function isUnlistedReply(res) {
+    return res && typeof res === 'object' && typeof res.status === 'number'
+           && res.headers && typeof res.headers.get === 'function'
+           && typeof res.headers.forEach !== 'function'
+           && typeof res.arrayBuffer === 'function';
+}
+
+
 /* payload, or a Promise of it for a foreign Response */
 
 function decision(res) {
@@ -284,25 +282,39 @@ function decision(res) {
                                res._body);
     }
 
+    /*
+     * a native Response (ngx.fetch's): its body is read whole.  An empty
+     * body's ArrayBuffer is detached on the njs engine: new Uint8Array of
+     * it throws (njs 1.0), its byteLength too (njs 0.8.9); a detached
+     * buffer holds nothing, so it is an empty body
+     */
+
     if (isForeignResponse(res)) {
         return res.arrayBuffer().then(function (ab) {
+            var n;
+
+            try {
+                n = ab ? ab.byteLength : 0;
+
+            } catch (e) {
+                n = 0;                          /* detached (njs 0.8.9) */
+            }
+
             return protocol.encode(res.status, protocol.responseFields(res),
-                                   new Uint8Array(ab));
+                                   n ? new Uint8Array(ab)
+                                     : new Uint8Array(0));
         });
     }
 
-    throw new TypeError('Expected an instance of Response to be returned');
-}
-
-
-function stackOf(e) {
-    if (e && typeof e === 'object' && typeof e.stack === 'string'
-        && e.stack !== '')
-    {
-        return e.stack;
+    if (isUnlistedReply(res)) {
+        throw new TypeError('a response of ngx.fetch() cannot be returned '
+                            + 'as is with this njs (before 0.7.10 its '
+                            + 'headers cannot be listed): return new '
+                            + 'Response(await res.arrayBuffer(), { status: '
+                            + 'res.status, headers: { ... } })');
     }
 
-    return util.errorMessage(e);
+    throw new TypeError('Expected an instance of Response to be returned');
 }
 
 
@@ -331,7 +343,7 @@ function run(r, middleware, matcher) {
 
         try {
             r.error('middleware: uncaught exception (request '
-                    + ctx.requestId + '): ' + stackOf(e));
+                    + ctx.requestId + '): ' + util.errorReport(e));
 
         } catch (ignore) {
         }

@@ -17,6 +17,28 @@
 var QUICKJS = (typeof njs === 'object' && njs && njs.engine === 'QuickJS');
 
 /*
+ * Whether strings from nginx (r.variables, r.rawHeadersIn, r.uri) are
+ * decoded UTF-8 (QuickJS; the njs engine since 0.8.5, which turns
+ * invalid bytes into U+FFFD) rather than byte strings (njs 0.7.9).
+ */
+
+var DECODED = QUICKJS || versionAtLeast(0, 8, 5);
+
+
+function versionAtLeast(major, minor, patch) {
+    var v;
+
+    if (typeof njs !== 'object' || !njs || typeof njs.version !== 'string') {
+        return false;
+    }
+
+    v = njs.version.split('.');
+
+    return (Number(v[0]) * 1000000 + Number(v[1]) * 1000 + Number(v[2]))
+           >= major * 1000000 + minor * 1000 + patch;
+}
+
+/*
  * Regular expressions: njs 0.7.9 compiles a literal once, when the code is
  * compiled; evaluating it (once per request: the VM is cloned and its top
  * level re-run for every request) only allocates the object.  Running one
@@ -167,9 +189,15 @@ function binaryToBytes(s) {
 }
 
 
-/* a string from nginx (request target, header) in the binary model */
+/*
+ * A string from nginx (request target, header) in the binary model:
+ * UTF-8 encoded again where the engine decodes (DECODED, or decoded
+ * given), taken char by char as bytes otherwise.  Exact for valid UTF-8
+ * and for byte strings; for invalid UTF-8 on a decoding engine take
+ * r.rawVariables (request.js).
+ */
 
-function fromWire(s) {
+function fromWire(s, decoded) {
     var i, c, out;
 
     if (s === undefined || s === null) {
@@ -182,7 +210,7 @@ function fromWire(s) {
         return s;
     }
 
-    if (QUICKJS) {
+    if (decoded === undefined ? DECODED : decoded) {
         return bytesToBinary(utf8Encode(s));
     }
 
@@ -366,8 +394,42 @@ function errorMessage(e) {
 }
 
 
+/*
+ * An error for the log: "Name: message" and the stack, on every engine.
+ * The njs engine's stack starts with that line (when it has a stack: a
+ * constructed, never thrown error may have none before njs 1.0),
+ * QuickJS's has only the "    at ..." lines.
+ */
+
+var STACK_FRAME = /^\s+at /;
+
+
+function errorReport(e) {
+    var head = errorMessage(e), stack;
+
+    try {
+        stack = (e !== null && typeof e === 'object') ? e.stack : undefined;
+
+    } catch (ignore) {
+        stack = undefined;
+    }
+
+    if (typeof stack !== 'string' || stack === '') {
+        return head;
+    }
+
+    while (stack.length && stack.charAt(stack.length - 1) === '\n') {
+        stack = stack.slice(0, -1);
+    }
+
+    return STACK_FRAME.test(stack) ? head + '\n' + stack : stack;
+}
+
+
 export default {
     QUICKJS: QUICKJS,
+    DECODED: DECODED,
+    versionAtLeast: versionAtLeast,
     isAscii: isAscii,
     forEachCodePoint: forEachCodePoint,
     utf8Encode: utf8Encode,
@@ -381,5 +443,6 @@ export default {
     stringBytes: stringBytes,
     isBytes: isBytes,
     toUint8Array: toUint8Array,
-    errorMessage: errorMessage
+    errorMessage: errorMessage,
+    errorReport: errorReport
 };

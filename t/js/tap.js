@@ -14,6 +14,9 @@
  */
 
 
+import util from 'next/util.js';
+
+
 var tests = [];
 var count = 0;
 var failed = 0;
@@ -204,13 +207,53 @@ function binary(v) {
 /*
  * the njs request object of the detached request F:
  * mockRequest({ uri, headers: [[name, value]], method, variables })
+ *
+ * uri and header values are the bytes on the wire (binary strings, one
+ * char per byte); the mock shows them as the running engine's nginx
+ * module does: byte strings on njs 0.7.9, decoded UTF-8 (invalid bytes
+ * as U+FFFD) where util.DECODED, exact bytes in r.rawVariables
+ * (request_uri, http_<name>: repeated lines joined with ", ").
+ * o.decoded overrides the engine's model.
  */
 
+function wireBytes(s) {
+    var i, b = new Uint8Array(s.length);
+
+    for (i = 0; i < s.length; i++) {
+        b[i] = s.charCodeAt(i) & 0xff;
+    }
+
+    return b;
+}
+
+
+function asEngine(s, decoded) {
+    if (!decoded || util.isAscii(s)) {
+        return s;
+    }
+
+    return util.utf8Decode(wireBytes(s));
+}
+
+
 function mockRequest(o) {
-    var k, vars;
+    var k, vars, raw, uri, decoded, headers, key;
 
     o = o || {};
-    vars = { request_uri: o.uri || '/', request_id: 'req-1' };
+    decoded = (o.decoded === undefined) ? util.DECODED : o.decoded;
+    uri = o.uri || '/';
+    vars = { request_uri: asEngine(uri, decoded), request_id: 'req-1' };
+    raw = { request_uri: wireBytes(uri) };
+    headers = [];
+
+    (o.headers || [['Host', 'example.com']]).forEach(function (h) {
+        var v = (typeof h[1] === 'string') ? h[1] : String(h[1]);
+
+        key = 'http_' + String(h[0]).toLowerCase().replace(/-/g, '_');
+        raw[key] = raw[key] ? wireBytes(binary(raw[key]) + ', ' + v)
+                            : wireBytes(v);
+        headers.push([h[0], asEngine(v, decoded)]);
+    });
 
     if (o.module !== false) {
         vars.middleware_request_id = 'req-1';
@@ -226,7 +269,8 @@ function mockRequest(o) {
     return {
         method: o.method || 'GET',
         variables: vars,
-        rawHeadersIn: o.headers || [['Host', 'example.com']],
+        rawVariables: raw,
+        rawHeadersIn: headers,
         remoteAddress: o.remoteAddress || '192.0.2.1',
         returns: [],
         errors: [],

@@ -9,6 +9,7 @@
 import clerk from '../../examples/clerk-style/clerk.js';
 import fx from 'clerk_fixtures.js';
 import tap from 'tap.js';
+import fs from 'fs';
 
 var test = tap.test;
 var tok = fx.tokens;
@@ -661,6 +662,57 @@ test('base64url, SPKI, comparison helpers', function (t) {
                                           new Uint8Array([1, 3])), 'differ');
     t.ok(!clerk._internal.timingSafeEqual(new Uint8Array([1, 2]),
                                           new Uint8Array([1])), 'lengths');
+});
+
+
+test('jwksFromFile: read at first use, cached, fails closed', function (t) {
+    var path = '/tmp/mw-test-jwks-' + Math.random().toString(36).slice(2)
+               + '.json';
+    var missing = clerk.jwksFromFile(path + '.missing');
+    var bad = path + '.bad', jwks, one;
+
+    fs.writeFileSync(path, JSON.stringify(fx.jwks));
+    fs.writeFileSync(bad, '{"keys": 1}');
+    jwks = clerk.jwksFromFile(path);
+    one = { keys: [fx.jwks.keys[1]] };
+
+    t.throws(function () { clerk.jwksFromFile(''); }, TypeError,
+             'a path is required');
+
+    return accepts(t, tok.valid, opts({ jwks: jwks }), 'key from the file')
+        .then(function () {
+            /* rotated on disk: this context keeps what it read */
+            fs.writeFileSync(path, JSON.stringify(one));
+            return accepts(t, tok.valid, opts({ jwks: jwks }),
+                           'cached: the file is read once');
+        })
+        .then(function () {
+            return rejects(t, tok.valid, opts({ jwks: missing }),
+                           'unknown-kid', 'missing file: rejected');
+        })
+        .then(function () {
+            return clerk.verifyToken(tok.valid, opts({ jwks: missing }))
+                .then(null, function (e) {
+                    t.like(e.message, /cannot load the JWKS file ".*missing"/,
+                           'the message names the file');
+                });
+        })
+        .then(function () {
+            return rejects(t, tok.valid, opts({ jwks:
+                                                clerk.jwksFromFile(bad) }),
+                           'unknown-kid', 'no keys array: rejected');
+        })
+        .then(function () {
+            /* a failure is not cached: the file appears, it is used */
+            fs.writeFileSync(path + '.missing', JSON.stringify(fx.jwks));
+            return accepts(t, tok.valid, opts({ jwks: missing }),
+                           'read again after a failure');
+        })
+        .then(function () {
+            fs.unlinkSync(path);
+            fs.unlinkSync(bad);
+            fs.unlinkSync(path + '.missing');
+        });
 });
 
 

@@ -319,8 +319,9 @@ test('waitUntil rejections are logged with r.warn', async function (t) {
 
     await tap.ticks();
     t.is(r.payload(), 'MW1 200\nx-middleware-next:1\n\n', 'decision');
-    t.deepIs(r.warns, ['middleware: waitUntil task rejected (request '
-                       + 'req-1): Error: sink down'], 'first rejection');
+    t.is(r.warns.length, 1, 'one warning');
+    t.is(r.warns[0].split('\n')[0], 'middleware: waitUntil task rejected '
+         + '(request req-1): Error: sink down', 'first rejection');
 
     d.reject('plain string');
     await tap.ticks();

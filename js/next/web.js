@@ -1,0 +1,168 @@
+/*
+ * Copyright (C) ngx_http_middleware_module authors
+ *
+ * The Web globals that Next.js middleware uses without importing them:
+ * Headers, Response, URL, URLSearchParams.
+ *
+ * njs 0.7.9 has none of them.  njs >= 0.7.10 has native Headers, Request
+ * and Response in nginx (both engines; not in the njs CLI), and they are
+ * not WHATWG's: Headers.forEach() passes (name, value), a repeated name
+ * is joined (set-cookie included), there is no getSetCookie(); the
+ * native Response adds text/plain next to a content-type given in init;
+ * a native null-body arrayBuffer() is detached on the njs engine.  Code
+ * written for Next.js (headers.forEach((value, key) => ...),
+ * new Headers(request.headers), NextResponse.next({ request: { headers
+ * } })) would break on them, and NextRequest.headers is the runtime's
+ * Headers anyway.
+ *
+ * So the runtime's Headers and Response REPLACE the globals on every
+ * engine: user code sees one behaviour everywhere.  The native classes
+ * stay reachable as Headers.native / Response.native.  Interoperation:
+ *
+ *   - native objects from ngx.fetch() are accepted wherever a Headers or
+ *     a Response is (new Headers(res.headers), request.headers overrides,
+ *     returning a fetched Response from the middleware): headers.js
+ *     foreignLines(), server.js decision();
+ *   - ngx.fetch(url, { headers: h }) with the runtime's Headers: the
+ *     native fetch reads a non-native object as a plain record (it would
+ *     send "_list"), so ngx.fetch is wrapped once to pass the lines as
+ *     [[name, value]] pairs (a plain object before njs 0.7.10);
+ *   - Request stays native (ngx.fetch takes only a native Request); give
+ *     it plain objects or pairs as headers.
+ *
+ * The globals are per VM: every module imported in the same http{} sees
+ * the replacement.  URL and URLSearchParams are installed only where the
+ * engine has none (no njs version has them yet).
+ *
+ * Cost: a few property assignments when the module is evaluated (per
+ * request on the njs engine, which re-runs the top level in every VM
+ * clone; once per context with QuickJS and js_context_reuse), nothing per
+ * call; the fetch wrapper adds one property check per ngx.fetch().
+ *
+ * Dialect: njs 0.7.9 (ES5 + Promise + async/await); also valid on QuickJS.
+ */
+
+import headersMod from './headers.js';
+import urlMod from './url.js';
+import responseMod from './response.js';
+
+
+function install(name, ours) {
+    var g = globalThis, prev = g[name];
+
+    if (prev === ours) {
+        return;
+    }
+
+    if (typeof prev === 'function' && prev.mw === true) {
+        /* ours from an earlier evaluation (a VM clone): keep its native */
+        prev = prev.native;
+    }
+
+    ours.mw = true;
+    ours.native = (typeof prev === 'function') ? prev : undefined;
+
+    g[name] = ours;
+}
+
+
+/* the runtime's Headers: an object with _lines() (whatever VM clone) */
+
+function isOurHeaders(h) {
+    return h !== null && typeof h === 'object'
+           && typeof h._lines === 'function' && Array.isArray(h._list);
+}
+
+
+/*
+ * headers for the native fetch: [[name, value]] lines where the engine
+ * has a native Headers (njs >= 0.7.10 takes pairs, repeated names kept);
+ * before, ngx.fetch takes only a plain object: repeated names joined
+ * with ", " ("; " for cookie)
+ */
+
+function fetchHeaders(h) {
+    var lines = h._lines(), out, i, k;
+
+    if (headersMod.NATIVE) {
+        return lines;
+    }
+
+    out = {};
+
+    for (i = 0; i < lines.length; i++) {
+        k = lines[i][0].toLowerCase();
+
+        if (Object.prototype.hasOwnProperty.call(out, k)) {
+            out[k] += (k === 'cookie' ? '; ' : ', ') + lines[i][1];
+
+        } else {
+            out[k] = lines[i][1];
+        }
+    }
+
+    return out;
+}
+
+
+function wrapFetch() {
+    var native;
+
+    if (typeof ngx === 'undefined' || typeof ngx.fetch !== 'function'
+        || ngx.fetch.mw === true)
+    {
+        return;
+    }
+
+    native = ngx.fetch;
+
+    function fetch(input, init) {
+        var copy, k;
+
+        if (init !== null && typeof init === 'object'
+            && isOurHeaders(init.headers))
+        {
+            copy = {};
+
+            for (k in init) {
+                if (Object.prototype.hasOwnProperty.call(init, k)) {
+                    copy[k] = init[k];
+                }
+            }
+
+            copy.headers = fetchHeaders(init.headers);
+            init = copy;
+        }
+
+        return native.call(ngx, input, init);
+    }
+
+    fetch.mw = true;
+    fetch.native = native;
+
+    try {
+        ngx.fetch = fetch;
+
+    } catch (e) {
+        /* read-only on this engine: pass plain objects to ngx.fetch */
+    }
+}
+
+
+install('Headers', headersMod.Headers);
+install('Response', responseMod.Response);
+
+if (typeof globalThis.URL === 'undefined') {
+    globalThis.URL = urlMod.URL;
+}
+
+if (typeof globalThis.URLSearchParams === 'undefined') {
+    globalThis.URLSearchParams = urlMod.URLSearchParams;
+}
+
+wrapFetch();
+
+
+export default {
+    isOurHeaders: isOurHeaders
+};
