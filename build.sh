@@ -95,7 +95,8 @@ deps() {
         deb-test) want=(nginx nginx-dev libnginx-mod-http-js debhelper dpkg-dev
                         fakeroot lintian debootstrap) ;;
         bench)
-            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl perl wrk valgrind
+            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl perl openssl
+                  python3 wrk valgrind
                   libnginx-mod-http-lua lua-resty-core lua-cjson) ;;
         uninstall|clean) return 0 ;;
     esac
