@@ -79,6 +79,21 @@ static ngx_http_middleware_metric_t  ngx_http_middleware_metrics[] = {
 };
 
 
+/* one "# HELP" line per metric family, in the order of the table above */
+static const char  *ngx_http_middleware_help[] = {
+    "runs_total", "middleware runs started (detached requests created)",
+    "skipped_total", "requests config.matcher excluded before any run",
+    "decisions_total", "decisions applied, by action",
+    "errors_total", "middleware runs that failed, by reason",
+    "pass_through_total", "failed runs that continued to the upstream",
+    "client_aborts_total", "clients gone while the middleware ran",
+    "background_total", "detached requests in the background queue, by state",
+    "background_in_flight", "detached requests running now",
+    "tasks_total", "waitUntil tasks, by state",
+    NULL
+};
+
+
 ngx_int_t
 ngx_http_middleware_init_zone(ngx_conf_t *cf)
 {
@@ -165,7 +180,7 @@ ngx_http_middleware_status_handler(ngx_http_request_t *r)
     ngx_int_t                      rc;
     ngx_buf_t                     *b;
     ngx_chain_t                    out;
-    const char                    *prev;
+    const char                    *prev, **h;
     ngx_http_middleware_metric_t  *m;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -182,6 +197,7 @@ ngx_http_middleware_status_handler(ngx_http_request_t *r)
 
     for (m = ngx_http_middleware_metrics; m->name; m++) {
         len += 2 * (sizeof("# TYPE nginx_middleware_ counter\n") + 32)
+               + sizeof("# HELP nginx_middleware_ \n") + 32 + 64
                + sizeof("nginx_middleware_{} \n") + 64 + NGX_ATOMIC_T_LEN;
     }
 
@@ -195,6 +211,16 @@ ngx_http_middleware_status_handler(ngx_http_request_t *r)
     for (m = ngx_http_middleware_metrics; m->name; m++) {
 
         if (prev == NULL || ngx_strcmp(prev, m->name) != 0) {
+
+            for (h = ngx_http_middleware_help; h[0]; h += 2) {
+                if (ngx_strcmp(h[0], m->name) == 0) {
+                    b->last = ngx_sprintf(b->last,
+                                          "# HELP nginx_middleware_%s %s\n",
+                                          m->name, h[1]);
+                    break;
+                }
+            }
+
             b->last = ngx_sprintf(b->last, "# TYPE nginx_middleware_%s %s\n",
                                   m->name,
                                   m->counter == NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT

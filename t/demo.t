@@ -90,9 +90,16 @@ ok($up, "the demo listens on 127.0.0.1:$port") or do {
     open my $fh, '<', $out; local $/; diag(<$fh>); done_testing(); exit;
 };
 
-my $text = do { open my $fh, '<', $out or die; local $/; <$fh> };
-my ($good) = $text =~ /-b '__session=([^']+)' http:\/\/127\.0\.0\.1:$port\/dashboard\n/;
-ok($good, 'the instructions carry a valid token');
+# the instructions are written before nginx starts; read them until they
+# are complete (a loaded machine may show the port first)
+my ($text, $good) = ('');
+for (1 .. 100) {
+    $text = do { open my $fh, '<', $out or die; local $/; <$fh> };
+    ($good) = $text =~ /-b '__session=([^']+)' http:\/\/127\.0\.0\.1:$port\/dashboard\n/;
+    last if $good;
+    sleep 0.05;
+}
+ok($good, 'the instructions carry a valid token') or diag($text);
 
 my $t = bless { ports => { 0 => $port }, dir => "$repo/t/tmp" }, 'Mw::Nginx';
 
