@@ -183,4 +183,7 @@ my %by = map { my $e = decode_json($_); ($e->{uri} => $e) } @lines;
 is($by{'/task'}{middleware_tasks}, '2', 'middleware_tasks counts the waitUntil tasks');
 cmp_ok($by{'/slow'}{middleware_time}, '>=', 290, 'the timeout took middleware_timeout');
 
+$t->stop();
+$t->no_alerts_ok();
+
 done_testing();
