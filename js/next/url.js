@@ -526,10 +526,104 @@ function parseAfterScheme(rec, rest, whole) {
 }
 
 
+/*
+ * The fast path: an http(s)/ws(s) URL, or a path-absolute reference
+ * against such a base, that the parser would keep as it is (nothing to
+ * percent-encode, trim or lower-case but an ASCII host, no dot segment,
+ * no fragment, a domain that does not end in a number, or a dotted IPv4
+ * address already in its canonical form): one anchored
+ * regexp instead of the general parser.  null: take the general one.
+ */
+
+var FAST_ABS = null, FAST_REL, FAST_NUMERIC, FAST_DOT, FAST_IPV4;
+
+
+function fastParse(input, base) {
+    var m, rec, host, port, path;
+
+    if (FAST_ABS === null) {
+        FAST_ABS = /^(https?:|wss?:)\/\/([A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?(\/[\x21\x24-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)?(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
+        FAST_REL = /^(\/[\x21\x24-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
+        FAST_NUMERIC = /(?:^|\.)(?:[0-9]+|0[xX][0-9A-Fa-f]*)\.?(?![\s\S])/;
+        FAST_DOT = /\/(?:\.|%2[eE])/;
+        FAST_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?![\s\S])/;
+    }
+
+    if (input.charAt(0) === '/') {
+        if (base === null || base === undefined || input.charAt(1) === '/'
+            || typeof base.path === 'string'
+            || !(base.scheme === 'http:' || base.scheme === 'https:'
+                 || base.scheme === 'ws:' || base.scheme === 'wss:'))
+        {
+            return null;
+        }
+
+        m = FAST_REL.exec(input);
+
+        if (m === null || FAST_DOT.test(m[1])) {
+            return null;
+        }
+
+        rec = new Record();
+        rec.scheme = base.scheme;
+        rec.username = base.username;
+        rec.password = base.password;
+        rec.host = base.host;
+        rec.port = base.port;
+        rec.path = m[1].slice(1).split('/');
+        rec.query = (m[2] !== undefined) ? m[2] : null;
+
+        return rec;
+    }
+
+    m = FAST_ABS.exec(input);
+
+    if (m === null) {
+        return null;
+    }
+
+    host = m[2].toLowerCase();
+    path = m[4];
+
+    if ((FAST_NUMERIC.test(host) && !FAST_IPV4.test(host))
+        || (path && FAST_DOT.test(path)))
+    {
+        return null;
+    }
+
+    port = null;
+
+    if (m[3] !== undefined) {
+        port = parseInt(m[3], 10);
+
+        if (port > 65535) {
+            return null;
+        }
+
+        port = (port === SPECIAL[m[1]]) ? null : String(port);
+    }
+
+    rec = new Record();
+    rec.scheme = m[1];
+    rec.host = host;
+    rec.port = port;
+    rec.path = path ? path.slice(1).split('/') : [''];
+    rec.query = (m[5] !== undefined) ? m[5] : null;
+
+    return rec;
+}
+
+
 function parse(input, base) {
     var rec, m, rest, special, whole, baseSegs, slashes;
 
     whole = String(input);
+    rec = fastParse(whole, base);
+
+    if (rec !== null) {
+        return rec;
+    }
+
     input = whole.replace(/^[\0-\x20]+/, '').replace(/[\0-\x20]+$/, '')
                  .replace(/[\t\n\r]/g, '');
 
@@ -1216,6 +1310,11 @@ URL.prototype = {
     },
 
     get searchParams() {
+        if (this._params === null) {
+            this._params = new URLSearchParams(this._rec.query || '');
+            this._params._url = this;
+        }
+
         return this._params;
     },
 
@@ -1252,13 +1351,14 @@ Object.defineProperty(URL.prototype, 'constructor', {
 
 URL.prototype._init = function (rec) {
     this._rec = rec;
-    this._params = new URLSearchParams(rec.query || '');
-    this._params._url = this;
+    this._params = null;          /* searchParams, made on first use */
 };
 
 
 URL.prototype._queryChanged = function () {
-    this._params._list = parseForm(this._rec.query || '');
+    if (this._params !== null) {
+        this._params._list = parseForm(this._rec.query || '');
+    }
 };
 
 
