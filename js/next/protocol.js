@@ -66,7 +66,11 @@ var OWN = ['x-middleware-override-headers', 'x-middleware-error',
 function responseFields(res) {
     var lines, first, rest, fields, i, n, override;
 
-    if (res.headers instanceof Headers) {
+    if (res._headers instanceof Headers) {
+        /* ours: not through the getter, which would make the view */
+        lines = res._headers._lines();
+
+    } else if (res.headers instanceof Headers) {
         lines = res.headers._lines();
 
     } else {

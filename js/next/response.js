@@ -204,6 +204,7 @@ Response.prototype.clone = function () {
 
     if (this._override) {
         c._override = new Headers(this._override);
+        c._view = this._view;
     }
 
     if (c instanceof NextResponse) {
@@ -292,12 +293,15 @@ function validateURL(url) {
  * init.request.headers: Next.js lists every name in
  * x-middleware-override-headers and sends each value as
  * x-middleware-request-<name>.  The response keeps an exact copy of the
- * given Headers (repeated lines included) for the decision, and shows the
- * same headers as Next.js does on response.headers.
+ * given Headers (repeated lines included) for the decision, which is
+ * encoded from that copy (protocol.js).  The x-middleware-request-* view
+ * Next.js shows on response.headers is made only when user code reads
+ * response.headers (showOverride()): building it costs a validating set()
+ * per request header, and most middleware never looks.
  */
 
-function handleMiddlewareField(init, headers) {
-    var req, keys;
+function handleMiddlewareField(init) {
+    var req;
 
     req = init && init.request;
 
@@ -312,13 +316,26 @@ function handleMiddlewareField(init, headers) {
             throw new Error('request.headers must be an instance of '
                             + 'Headers');
         }
-
-        req = { headers: new Headers(req.headers) };
     }
 
-    keys = [];
+    return new Headers(req.headers);
+}
 
-    req.headers.forEach(function (value, key) {
+
+/* the x-middleware-request-* view of res._override, once, on first read */
+
+function showOverride(res) {
+    var keys, headers;
+
+    if (res._view !== true) {
+        return;
+    }
+
+    res._view = false;
+    keys = [];
+    headers = res._headers;
+
+    res._override.forEach(function (value, key) {
         if (keys.indexOf(key) === -1) {
             keys.push(key);
         }
@@ -327,8 +344,6 @@ function handleMiddlewareField(init, headers) {
     });
 
     headers.set('x-middleware-override-headers', keys.join(','));
-
-    return new Headers(req.headers);
 }
 
 
@@ -364,10 +379,11 @@ function NextResponse(body, init) {
     override = null;
 
     if (init && init.request && init.request.headers) {
-        override = handleMiddlewareField(init, this._headers);
+        override = handleMiddlewareField(init);
     }
 
     this._override = override;
+    this._view = (override !== null);
     this._cookies = new ResponseCookies(this._headers);
     this._nextUrl = (init && init.url) ? new urlMod.NextURL(init.url)
                                        : undefined;
@@ -377,6 +393,11 @@ function NextResponse(body, init) {
 NextResponse.prototype = {
     __proto__: Response.prototype,
     constructor: NextResponse,
+
+    get headers() {
+        showOverride(this);
+        return this._headers;
+    },
 
     get cookies() {
         return this._cookies;
@@ -423,10 +444,11 @@ NextResponse.rewrite = function (destination, init) {
 
     headers = new Headers(init && init.headers);
     headers.set('x-middleware-rewrite', validateURL(destination));
-    override = handleMiddlewareField(init, headers);
+    override = handleMiddlewareField(init);
 
     res = new NextResponse(null, copyInit(init, headers));
     res._override = override;
+    res._view = (override !== null);
 
     return res;
 };
@@ -437,10 +459,11 @@ NextResponse.next = function (init) {
 
     headers = new Headers(init && init.headers);
     headers.set('x-middleware-next', '1');
-    override = handleMiddlewareField(init, headers);
+    override = handleMiddlewareField(init);
 
     res = new NextResponse(null, copyInit(init, headers));
     res._override = override;
+    res._view = (override !== null);
 
     return res;
 };
