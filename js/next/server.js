@@ -72,6 +72,11 @@ function getRequestExecutionContext() {
 
 
 function Context(r) {
+    if (!contextReady && this instanceof Context) {
+        protoContext();
+        return new Context(r);
+    }
+
     var self = this, id;
 
     this.r = r;
@@ -100,103 +105,6 @@ function Context(r) {
 }
 
 
-Context.prototype.waitUntil = function (promise) {
-    var self = this, wrapped;
-
-    wrapped = Promise.resolve(promise).then(function () {
-        self.fulfilled++;
-
-    }, function (e) {
-        self.rejected++;
-
-        try {
-            self.r.warn('middleware: waitUntil task rejected (request '
-                        + self.requestId + '): ' + util.errorReport(e));
-
-        } catch (ignore) {
-        }
-    });
-
-    this.tasks.push(wrapped);
-};
-
-
-/* functions given to after(): run once the decision is sent */
-
-Context.prototype.after = function (task) {
-    if (typeof task !== 'function') {
-        this.waitUntil(task);
-        return;
-    }
-
-    if (this.decided) {
-        this.waitUntil(Promise.resolve().then(task));
-        return;
-    }
-
-    this.afterQueue.push(task);
-};
-
-
-Context.prototype.report = function (s) {
-    if (!this.module) {
-        return;
-    }
-
-    try {
-        this.r.variables.middleware_report = s;
-
-    } catch (e) {
-        /* the module is not loaded (njs CLI tests) */
-    }
-};
-
-
-Context.prototype.send = function (payload) {
-    var i, queue;
-
-    if (this.decided) {
-        return;
-    }
-
-    this.decided = true;
-    this.report('tasks=' + (this.tasks.length + this.afterQueue.length));
-
-    this.r['return'](200, payload);
-
-    queue = this.afterQueue;
-    this.afterQueue = [];
-
-    for (i = 0; i < queue.length; i++) {
-        this.waitUntil(Promise.resolve().then(queue[i]));
-    }
-};
-
-
-/*
- * Await every task, including tasks registered by running tasks, then
- * report.  The wrappers never reject.
- */
-
-Context.prototype.drain = async function () {
-    var done = 0, batch;
-
-    while (done < this.tasks.length) {
-        batch = this.tasks.slice(done);
-        done = this.tasks.length;
-
-        await Promise.allSettled(batch);
-    }
-
-    this.report('tasks=' + this.tasks.length + ' fulfilled='
-                + this.fulfilled + ' rejected=' + this.rejected);
-
-    if (current === this) {
-        current = null;
-    }
-};
-
-
 /* --- NextFetchEvent ------------------------------------------------------ */
 
 /*
@@ -205,6 +113,11 @@ Context.prototype.drain = async function () {
  */
 
 function NextFetchEvent(params) {
+    if (!nextFetchEventReady && this instanceof NextFetchEvent) {
+        protoNextFetchEvent();
+        return new NextFetchEvent(params);
+    }
+
     params = params || {};
 
     this._request = params.request;
@@ -213,42 +126,6 @@ function NextFetchEvent(params) {
     this._passThrough = false;
     this.sourcePage = params.page;
 }
-
-
-NextFetchEvent.prototype.waitUntil = function (promise) {
-    if (this._context) {
-        this._context.waitUntil(promise);
-
-    } else {
-        this._waitUntil.push(promise);
-    }
-};
-
-
-NextFetchEvent.prototype.passThroughOnException = function () {
-    this._passThrough = true;
-
-    if (this._context && this._context.passThroughOnException) {
-        this._context.passThroughOnException();
-    }
-};
-
-
-NextFetchEvent.prototype.respondWith = function () {
-    throw new Error('The middleware "' + this.sourcePage + '" accepts an '
-                    + 'async API directly with the form:\n\n  export '
-                    + 'function middleware(request, event) {\n    return '
-                    + "NextResponse.redirect('/new-location')\n  }\n\n  Read "
-                    + 'more: https://nextjs.org/docs/messages/'
-                    + 'middleware-new-signature');
-};
-
-
-Object.defineProperty(NextFetchEvent.prototype, 'request', {
-    get: function () { return this._request; },
-    enumerable: true,
-    configurable: true
-});
 
 
 /* --- the decision -------------------------------------------------------- */
@@ -492,6 +369,164 @@ function after(task) {
     }
 
     current.after(task);
+}
+
+
+/*
+ * Context's prototype, made when the first Context is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var contextReady = false;
+
+
+function protoContext() {
+    if (contextReady) {
+        return;
+    }
+
+    contextReady = true;
+
+    Context.prototype.waitUntil = function (promise) {
+        var self = this, wrapped;
+
+        wrapped = Promise.resolve(promise).then(function () {
+            self.fulfilled++;
+
+        }, function (e) {
+            self.rejected++;
+
+            try {
+                self.r.warn('middleware: waitUntil task rejected (request '
+                            + self.requestId + '): ' + util.errorReport(e));
+
+            } catch (ignore) {
+            }
+        });
+
+        this.tasks.push(wrapped);
+    };
+
+    /* functions given to after(): run once the decision is sent */
+    Context.prototype.after = function (task) {
+        if (typeof task !== 'function') {
+            this.waitUntil(task);
+            return;
+        }
+
+        if (this.decided) {
+            this.waitUntil(Promise.resolve().then(task));
+            return;
+        }
+
+        this.afterQueue.push(task);
+    };
+
+    Context.prototype.report = function (s) {
+        if (!this.module) {
+            return;
+        }
+
+        try {
+            this.r.variables.middleware_report = s;
+
+        } catch (e) {
+            /* the module is not loaded (njs CLI tests) */
+        }
+    };
+
+    Context.prototype.send = function (payload) {
+        var i, queue;
+
+        if (this.decided) {
+            return;
+        }
+
+        this.decided = true;
+        this.report('tasks=' + (this.tasks.length + this.afterQueue.length));
+
+        this.r['return'](200, payload);
+
+        queue = this.afterQueue;
+        this.afterQueue = [];
+
+        for (i = 0; i < queue.length; i++) {
+            this.waitUntil(Promise.resolve().then(queue[i]));
+        }
+    };
+
+    /*
+     * Await every task, including tasks registered by running tasks, then
+     * report.  The wrappers never reject.
+     */
+    Context.prototype.drain = async function () {
+        var done = 0, batch;
+
+        while (done < this.tasks.length) {
+            batch = this.tasks.slice(done);
+            done = this.tasks.length;
+
+            await Promise.allSettled(batch);
+        }
+
+        this.report('tasks=' + this.tasks.length + ' fulfilled='
+                    + this.fulfilled + ' rejected=' + this.rejected);
+
+        if (current === this) {
+            current = null;
+        }
+    };
+}
+
+
+/*
+ * NextFetchEvent's prototype, made when the first NextFetchEvent is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var nextFetchEventReady = false;
+
+
+function protoNextFetchEvent() {
+    if (nextFetchEventReady) {
+        return;
+    }
+
+    nextFetchEventReady = true;
+
+    NextFetchEvent.prototype.waitUntil = function (promise) {
+        if (this._context) {
+            this._context.waitUntil(promise);
+
+        } else {
+            this._waitUntil.push(promise);
+        }
+    };
+
+    NextFetchEvent.prototype.passThroughOnException = function () {
+        this._passThrough = true;
+
+        if (this._context && this._context.passThroughOnException) {
+            this._context.passThroughOnException();
+        }
+    };
+
+    NextFetchEvent.prototype.respondWith = function () {
+        throw new Error('The middleware "' + this.sourcePage + '" accepts an '
+                        + 'async API directly with the form:\n\n  export '
+                        + 'function middleware(request, event) {\n    return '
+                        + "NextResponse.redirect('/new-location')\n  }\n\n  Read "
+                        + 'more: https://nextjs.org/docs/messages/'
+                        + 'middleware-new-signature');
+    };
+
+    Object.defineProperty(NextFetchEvent.prototype, 'request', {
+        get: function () { return this._request; },
+        enumerable: true,
+        configurable: true
+    });
 }
 
 

@@ -840,6 +840,11 @@ function toUSVString(v) {
 
 
 function URLSearchParams(init) {
+    if (!uRLSearchParamsReady && this instanceof URLSearchParams) {
+        protoURLSearchParams();
+        return new URLSearchParams(init);
+    }
+
     var i, keys, pair;
 
     if (!(this instanceof URLSearchParams)) {
@@ -909,163 +914,6 @@ function URLSearchParams(init) {
 }
 
 
-URLSearchParams.prototype._update = function () {
-    var s;
-
-    if (this._url) {
-        s = this.toString();
-        this._url._rec.query = (s === '') ? null : s;
-    }
-};
-
-
-Object.defineProperty(URLSearchParams.prototype, 'size', {
-    get: function () { return this._list.length; },
-    configurable: true
-});
-
-
-URLSearchParams.prototype.append = function (name, value) {
-    this._list.push([toUSVString(name), toUSVString(value)]);
-    this._update();
-};
-
-
-URLSearchParams.prototype['delete'] = function (name, value) {
-    name = toUSVString(name);
-
-    if (value !== undefined) {
-        value = toUSVString(value);
-    }
-
-    this._list = this._list.filter(function (p) {
-        return !(p[0] === name && (value === undefined || p[1] === value));
-    });
-
-    this._update();
-};
-
-
-URLSearchParams.prototype.get = function (name) {
-    var i;
-
-    name = toUSVString(name);
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i][0] === name) {
-            return this._list[i][1];
-        }
-    }
-
-    return null;
-};
-
-
-URLSearchParams.prototype.getAll = function (name) {
-    name = toUSVString(name);
-
-    return this._list.filter(function (p) { return p[0] === name; })
-                     .map(function (p) { return p[1]; });
-};
-
-
-URLSearchParams.prototype.has = function (name, value) {
-    var i;
-
-    name = toUSVString(name);
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i][0] === name
-            && (value === undefined || this._list[i][1] === String(value)))
-        {
-            return true;
-        }
-    }
-
-    return false;
-};
-
-
-URLSearchParams.prototype.set = function (name, value) {
-    var i, found, list;
-
-    name = toUSVString(name);
-    value = toUSVString(value);
-    list = [];
-    found = false;
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i][0] !== name) {
-            list.push(this._list[i]);
-
-        } else if (!found) {
-            found = true;
-            list.push([name, value]);
-        }
-    }
-
-    if (!found) {
-        list.push([name, value]);
-    }
-
-    this._list = list;
-    this._update();
-};
-
-
-/* stable sort by name in UTF-16 code units, as the standard says */
-
-URLSearchParams.prototype.sort = function () {
-    var indexed = this._list.map(function (p, i) { return [p, i]; });
-
-    indexed.sort(function (a, b) {
-        if (a[0][0] < b[0][0]) {
-            return -1;
-        }
-
-        if (a[0][0] > b[0][0]) {
-            return 1;
-        }
-
-        return a[1] - b[1];
-    });
-
-    this._list = indexed.map(function (e) { return e[0]; });
-    this._update();
-};
-
-
-URLSearchParams.prototype.forEach = function (callback, thisArg) {
-    var i, list = this._list.slice();
-
-    for (i = 0; i < list.length; i++) {
-        callback.call(thisArg, list[i][1], list[i][0], this);
-    }
-};
-
-
-URLSearchParams.prototype.entries = function () {
-    return makeIterator(this._list.map(function (p) { return [p[0], p[1]]; }));
-};
-
-
-URLSearchParams.prototype.keys = function () {
-    return makeIterator(this._list.map(function (p) { return p[0]; }));
-};
-
-
-URLSearchParams.prototype.values = function () {
-    return makeIterator(this._list.map(function (p) { return p[1]; }));
-};
-
-
-URLSearchParams.prototype.toString = function () {
-    return this._list.map(function (p) {
-        return formEncode(p[0]) + '=' + formEncode(p[1]);
-    }).join('&');
-};
-
-
 function makeIterator(items) {
     var i = 0;
     var it = {
@@ -1080,12 +928,6 @@ function makeIterator(items) {
     }
 
     return it;
-}
-
-
-if (typeof Symbol === 'function' && Symbol.iterator) {
-    URLSearchParams.prototype[Symbol.iterator] =
-        URLSearchParams.prototype.entries;
 }
 
 
@@ -1105,6 +947,11 @@ function baseRecord(base) {
 
 
 function URL(input, base) {
+    if (!uRLReady && this instanceof URL) {
+        protoURL();
+        return new URL(input, base);
+    }
+
     if (!(this instanceof URL)) {
         throw new TypeError("Failed to construct 'URL': "
                             + "Please use the 'new' operator");
@@ -1116,250 +963,6 @@ function URL(input, base) {
 
     this._init(parse(String(input), baseRecord(base)));
 }
-
-
-/*
- * The prototype as one object literal with accessors: far cheaper to set
- * up than Object.defineProperty per member (njs re-runs it for every
- * request); accessors enumerable and configurable, as before.
- */
-
-URL.prototype = {
-    get href() {
-        return serialize(this._rec, false);
-    },
-
-    set href(v) {
-        this._init(parse(String(v), null));
-    },
-
-    get origin() {
-        var s = this._rec.scheme;
-
-        if (s in SPECIAL && s !== 'file:') {
-            return s + '//' + serializeHost(this._rec);
-        }
-
-        if (s === 'blob:') {
-            try {
-                return new URL(serializePath(this._rec)).origin;
-
-            } catch (e) {
-                return 'null';
-            }
-        }
-
-        return 'null';
-    },
-
-    set origin(v) {},
-
-    get protocol() {
-        return this._rec.scheme;
-    },
-
-    set protocol(v) {
-        var m = SCHEME_RE.exec(String(v) + ':');
-
-        if (!m) {
-            return;
-        }
-
-        v = m[1].toLowerCase() + ':';
-
-        if ((v in SPECIAL) !== (this._rec.scheme in SPECIAL)) {
-            return;
-        }
-
-        if (v === 'file:' && (this._rec.username || this._rec.password
-                              || this._rec.port !== null))
-        {
-            return;
-        }
-
-        this._rec.scheme = v;
-
-        if (this._rec.port !== null && SPECIAL[v] === parseInt(this._rec.port,
-                                                                10))
-        {
-            this._rec.port = null;
-        }
-    },
-
-    get username() {
-        return this._rec.username;
-    },
-
-    set username(v) {
-        if (this._rec.host === null || this._rec.host === ''
-            || this._rec.scheme === 'file:')
-        {
-            return;
-        }
-
-        this._rec.username = encodeUserinfo(String(v));
-    },
-
-    get password() {
-        return this._rec.password;
-    },
-
-    set password(v) {
-        if (this._rec.host === null || this._rec.host === ''
-            || this._rec.scheme === 'file:')
-        {
-            return;
-        }
-
-        this._rec.password = encodeUserinfo(String(v));
-    },
-
-    get host() {
-        return this._rec.host === null ? '' : serializeHost(this._rec);
-    },
-
-    set host(v) {
-        this._setHost(String(v), true);
-    },
-
-    get hostname() {
-        return this._rec.host === null ? '' : this._rec.host;
-    },
-
-    set hostname(v) {
-        this._setHost(String(v), false);
-    },
-
-    get port() {
-        return this._rec.port === null ? '' : this._rec.port;
-    },
-
-    set port(v) {
-        var m;
-
-        if (this._rec.host === null || this._rec.host === ''
-            || this._rec.scheme === 'file:')
-        {
-            return;
-        }
-
-        v = String(v);
-
-        if (v === '') {
-            this._rec.port = null;
-            return;
-        }
-
-        m = /^[0-9]+/.exec(v);
-
-        if (!m || parseInt(m[0], 10) > 65535) {
-            return;
-        }
-
-        v = String(parseInt(m[0], 10));
-        this._rec.port = (SPECIAL[this._rec.scheme] === parseInt(v, 10)) ? null
-                                                                         : v;
-    },
-
-    get pathname() {
-        return serializePath(this._rec);
-    },
-
-    set pathname(v) {
-        var special = this._rec.scheme in SPECIAL;
-
-        if (typeof this._rec.path === 'string') {
-            return;
-        }
-
-        v = String(v);
-
-        if (special || v.charAt(0) === '/') {
-            v = v.replace(special ? /^[\/\\]/ : /^\//, '');
-            this._rec.path = parsePath(v, special, []);
-
-        } else if (v === '') {
-            this._rec.path = [];
-
-        } else {
-            this._rec.path = parsePath(v, special, []);
-        }
-    },
-
-    get search() {
-        return (this._rec.query === null || this._rec.query === '')
-               ? '' : '?' + this._rec.query;
-    },
-
-    set search(v) {
-        v = String(v);
-
-        if (v === '') {
-            this._rec.query = null;
-            this._queryChanged();
-            return;
-        }
-
-        if (v.charAt(0) === '?') {
-            v = v.slice(1);
-        }
-
-        this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
-                                                       : encodeQuery)(v);
-        this._queryChanged();
-    },
-
-    get searchParams() {
-        if (this._params === null) {
-            this._params = new URLSearchParams(this._rec.query || '');
-            this._params._url = this;
-        }
-
-        return this._params;
-    },
-
-    set searchParams(v) {},
-
-    get hash() {
-        return (this._rec.fragment === null || this._rec.fragment === '')
-               ? '' : '#' + this._rec.fragment;
-    },
-
-    set hash(v) {
-        v = String(v);
-
-        if (v === '') {
-            this._rec.fragment = null;
-            return;
-        }
-
-        if (v.charAt(0) === '#') {
-            v = v.slice(1);
-        }
-
-        this._rec.fragment = encodeFragment(v);
-    }
-};
-
-
-Object.defineProperty(URL.prototype, 'constructor', {
-    value: URL,
-    writable: true,
-    configurable: true
-});
-
-
-URL.prototype._init = function (rec) {
-    this._rec = rec;
-    this._params = null;          /* searchParams, made on first use */
-};
-
-
-URL.prototype._queryChanged = function () {
-    if (this._params !== null) {
-        this._params._list = parseForm(this._rec.query || '');
-    }
-};
 
 
 URL.canParse = function (input, base) {
@@ -1383,60 +986,6 @@ URL.parse = function (input, base) {
 };
 
 
-URL.prototype._setHost = function (v, withPort) {
-    var rec, m, end;
-
-    if (typeof this._rec.path === 'string') {
-        return;
-    }
-
-    m = /[\/\\?#]/.exec(v);
-    end = m ? m.index : v.length;
-    v = v.slice(0, end);
-
-    if (v === '' && this._rec.scheme in SPECIAL) {
-        return;
-    }
-
-    rec = copyRecord(this._rec);
-
-    try {
-        if (withPort) {
-            parseAuthority(rec, v.replace(/@/g, '%40'), v);
-
-            if (!/:[0-9]+$|:$/.test(v.replace(/^\[.*\]/, ''))) {
-                rec.port = this._rec.port;
-            }
-
-        } else {
-            if (/:/.test(v.replace(/^\[.*\]/, ''))) {
-                return;
-            }
-
-            rec.host = parseHost(v, rec.scheme in SPECIAL, v);
-        }
-
-    } catch (e) {
-        return;
-    }
-
-    rec.username = this._rec.username;
-    rec.password = this._rec.password;
-    this._rec.host = rec.host;
-    this._rec.port = rec.port;
-};
-
-
-URL.prototype.toString = function () {
-    return this.href;
-};
-
-
-URL.prototype.toJSON = function () {
-    return this.href;
-};
-
-
 /* --- NextURL ------------------------------------------------------------ */
 
 /*
@@ -1447,6 +996,11 @@ URL.prototype.toJSON = function () {
  */
 
 function NextURL(input, baseOrOpts, opts) {
+    if (!nextURLReady && this instanceof NextURL) {
+        protoNextURL();
+        return new NextURL(input, baseOrOpts, opts);
+    }
+
     var base, options;
 
     if (!(this instanceof NextURL)) {
@@ -1475,90 +1029,578 @@ function NextURL(input, baseOrOpts, opts) {
 }
 
 
-NextURL.prototype = {
-    __proto__: URL.prototype,
-    constructor: NextURL,
+/*
+ * URLSearchParams's prototype, made when the first URLSearchParams is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
 
-    get basePath() {
-        return this._basePath;
-    },
+var uRLSearchParamsReady = false;
 
-    set basePath(v) {
-        v = String(v);
-        this._basePath = (v === '' || v === '/') ? ''
-                         : (v.charAt(0) === '/' ? v : '/' + v);
-    },
 
-    get buildId() {
-        return this._buildId;
-    },
+function protoURLSearchParams() {
+    if (uRLSearchParamsReady) {
+        return;
+    }
 
-    set buildId(v) {
-        this._buildId = v;
-    },
+    uRLSearchParamsReady = true;
 
-    get locale() {
-        return this._locale;
-    },
+    URLSearchParams.prototype._update = function () {
+        var s;
 
-    set locale(v) {
-        this._locale = String(v);
-    },
+        if (this._url) {
+            s = this.toString();
+            this._url._rec.query = (s === '') ? null : s;
+        }
+    };
 
-    get defaultLocale() {
-        return undefined;
-    },
+    Object.defineProperty(URLSearchParams.prototype, 'size', {
+        get: function () { return this._list.length; },
+        configurable: true
+    });
 
-    set defaultLocale(v) {},
+    URLSearchParams.prototype.append = function (name, value) {
+        this._list.push([toUSVString(name), toUSVString(value)]);
+        this._update();
+    };
 
-    get domainLocale() {
-        return undefined;
-    },
+    URLSearchParams.prototype['delete'] = function (name, value) {
+        name = toUSVString(name);
 
-    set domainLocale(v) {},
+        if (value !== undefined) {
+            value = toUSVString(value);
+        }
 
-    /* href with basePath in front of the pathname, as NextURL#href */
+        this._list = this._list.filter(function (p) {
+            return !(p[0] === name && (value === undefined || p[1] === value));
+        });
 
-    get href() {
-        var rec, path;
+        this._update();
+    };
 
-        if (this._basePath === '') {
+    URLSearchParams.prototype.get = function (name) {
+        var i;
+
+        name = toUSVString(name);
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i][0] === name) {
+                return this._list[i][1];
+            }
+        }
+
+        return null;
+    };
+
+    URLSearchParams.prototype.getAll = function (name) {
+        name = toUSVString(name);
+
+        return this._list.filter(function (p) { return p[0] === name; })
+                         .map(function (p) { return p[1]; });
+    };
+
+    URLSearchParams.prototype.has = function (name, value) {
+        var i;
+
+        name = toUSVString(name);
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i][0] === name
+                && (value === undefined || this._list[i][1] === String(value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    };
+
+    URLSearchParams.prototype.set = function (name, value) {
+        var i, found, list;
+
+        name = toUSVString(name);
+        value = toUSVString(value);
+        list = [];
+        found = false;
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i][0] !== name) {
+                list.push(this._list[i]);
+
+            } else if (!found) {
+                found = true;
+                list.push([name, value]);
+            }
+        }
+
+        if (!found) {
+            list.push([name, value]);
+        }
+
+        this._list = list;
+        this._update();
+    };
+
+    /* stable sort by name in UTF-16 code units, as the standard says */
+    URLSearchParams.prototype.sort = function () {
+        var indexed = this._list.map(function (p, i) { return [p, i]; });
+
+        indexed.sort(function (a, b) {
+            if (a[0][0] < b[0][0]) {
+                return -1;
+            }
+
+            if (a[0][0] > b[0][0]) {
+                return 1;
+            }
+
+            return a[1] - b[1];
+        });
+
+        this._list = indexed.map(function (e) { return e[0]; });
+        this._update();
+    };
+
+    URLSearchParams.prototype.forEach = function (callback, thisArg) {
+        var i, list = this._list.slice();
+
+        for (i = 0; i < list.length; i++) {
+            callback.call(thisArg, list[i][1], list[i][0], this);
+        }
+    };
+
+    URLSearchParams.prototype.entries = function () {
+        return makeIterator(this._list.map(function (p) { return [p[0], p[1]]; }));
+    };
+
+    URLSearchParams.prototype.keys = function () {
+        return makeIterator(this._list.map(function (p) { return p[0]; }));
+    };
+
+    URLSearchParams.prototype.values = function () {
+        return makeIterator(this._list.map(function (p) { return p[1]; }));
+    };
+
+    URLSearchParams.prototype.toString = function () {
+        return this._list.map(function (p) {
+            return formEncode(p[0]) + '=' + formEncode(p[1]);
+        }).join('&');
+    };
+
+    if (typeof Symbol === 'function' && Symbol.iterator) {
+        URLSearchParams.prototype[Symbol.iterator] =
+            URLSearchParams.prototype.entries;
+    }
+}
+
+
+/*
+ * URL's prototype, made when the first URL is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var uRLReady = false;
+
+
+function protoURL() {
+    if (uRLReady) {
+        return;
+    }
+
+    uRLReady = true;
+
+    /*
+     * The prototype as one object literal with accessors: far cheaper to set
+     * up than Object.defineProperty per member (njs re-runs it for every
+     * request); accessors enumerable and configurable, as before.
+     */
+    URL.prototype = {
+        get href() {
             return serialize(this._rec, false);
+        },
+
+        set href(v) {
+            this._init(parse(String(v), null));
+        },
+
+        get origin() {
+            var s = this._rec.scheme;
+
+            if (s in SPECIAL && s !== 'file:') {
+                return s + '//' + serializeHost(this._rec);
+            }
+
+            if (s === 'blob:') {
+                try {
+                    return new URL(serializePath(this._rec)).origin;
+
+                } catch (e) {
+                    return 'null';
+                }
+            }
+
+            return 'null';
+        },
+
+        set origin(v) {},
+
+        get protocol() {
+            return this._rec.scheme;
+        },
+
+        set protocol(v) {
+            var m = SCHEME_RE.exec(String(v) + ':');
+
+            if (!m) {
+                return;
+            }
+
+            v = m[1].toLowerCase() + ':';
+
+            if ((v in SPECIAL) !== (this._rec.scheme in SPECIAL)) {
+                return;
+            }
+
+            if (v === 'file:' && (this._rec.username || this._rec.password
+                                  || this._rec.port !== null))
+            {
+                return;
+            }
+
+            this._rec.scheme = v;
+
+            if (this._rec.port !== null && SPECIAL[v] === parseInt(this._rec.port,
+                                                                    10))
+            {
+                this._rec.port = null;
+            }
+        },
+
+        get username() {
+            return this._rec.username;
+        },
+
+        set username(v) {
+            if (this._rec.host === null || this._rec.host === ''
+                || this._rec.scheme === 'file:')
+            {
+                return;
+            }
+
+            this._rec.username = encodeUserinfo(String(v));
+        },
+
+        get password() {
+            return this._rec.password;
+        },
+
+        set password(v) {
+            if (this._rec.host === null || this._rec.host === ''
+                || this._rec.scheme === 'file:')
+            {
+                return;
+            }
+
+            this._rec.password = encodeUserinfo(String(v));
+        },
+
+        get host() {
+            return this._rec.host === null ? '' : serializeHost(this._rec);
+        },
+
+        set host(v) {
+            this._setHost(String(v), true);
+        },
+
+        get hostname() {
+            return this._rec.host === null ? '' : this._rec.host;
+        },
+
+        set hostname(v) {
+            this._setHost(String(v), false);
+        },
+
+        get port() {
+            return this._rec.port === null ? '' : this._rec.port;
+        },
+
+        set port(v) {
+            var m;
+
+            if (this._rec.host === null || this._rec.host === ''
+                || this._rec.scheme === 'file:')
+            {
+                return;
+            }
+
+            v = String(v);
+
+            if (v === '') {
+                this._rec.port = null;
+                return;
+            }
+
+            m = /^[0-9]+/.exec(v);
+
+            if (!m || parseInt(m[0], 10) > 65535) {
+                return;
+            }
+
+            v = String(parseInt(m[0], 10));
+            this._rec.port = (SPECIAL[this._rec.scheme] === parseInt(v, 10)) ? null
+                                                                             : v;
+        },
+
+        get pathname() {
+            return serializePath(this._rec);
+        },
+
+        set pathname(v) {
+            var special = this._rec.scheme in SPECIAL;
+
+            if (typeof this._rec.path === 'string') {
+                return;
+            }
+
+            v = String(v);
+
+            if (special || v.charAt(0) === '/') {
+                v = v.replace(special ? /^[\/\\]/ : /^\//, '');
+                this._rec.path = parsePath(v, special, []);
+
+            } else if (v === '') {
+                this._rec.path = [];
+
+            } else {
+                this._rec.path = parsePath(v, special, []);
+            }
+        },
+
+        get search() {
+            return (this._rec.query === null || this._rec.query === '')
+                   ? '' : '?' + this._rec.query;
+        },
+
+        set search(v) {
+            v = String(v);
+
+            if (v === '') {
+                this._rec.query = null;
+                this._queryChanged();
+                return;
+            }
+
+            if (v.charAt(0) === '?') {
+                v = v.slice(1);
+            }
+
+            this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
+                                                           : encodeQuery)(v);
+            this._queryChanged();
+        },
+
+        get searchParams() {
+            if (this._params === null) {
+                this._params = new URLSearchParams(this._rec.query || '');
+                this._params._url = this;
+            }
+
+            return this._params;
+        },
+
+        set searchParams(v) {},
+
+        get hash() {
+            return (this._rec.fragment === null || this._rec.fragment === '')
+                   ? '' : '#' + this._rec.fragment;
+        },
+
+        set hash(v) {
+            v = String(v);
+
+            if (v === '') {
+                this._rec.fragment = null;
+                return;
+            }
+
+            if (v.charAt(0) === '#') {
+                v = v.slice(1);
+            }
+
+            this._rec.fragment = encodeFragment(v);
+        }
+    };
+
+    Object.defineProperty(URL.prototype, 'constructor', {
+        value: URL,
+        writable: true,
+        configurable: true
+    });
+
+    URL.prototype._init = function (rec) {
+        this._rec = rec;
+        this._params = null;          /* searchParams, made on first use */
+    };
+
+    URL.prototype._queryChanged = function () {
+        if (this._params !== null) {
+            this._params._list = parseForm(this._rec.query || '');
+        }
+    };
+
+    URL.prototype._setHost = function (v, withPort) {
+        var rec, m, end;
+
+        if (typeof this._rec.path === 'string') {
+            return;
+        }
+
+        m = /[\/\\?#]/.exec(v);
+        end = m ? m.index : v.length;
+        v = v.slice(0, end);
+
+        if (v === '' && this._rec.scheme in SPECIAL) {
+            return;
         }
 
         rec = copyRecord(this._rec);
-        path = serializePath(rec);
-        rec.path = (this._basePath + (path === '/' ? '' : path))
-                   .slice(1).split('/');
 
-        return serialize(rec, false);
-    },
+        try {
+            if (withPort) {
+                parseAuthority(rec, v.replace(/@/g, '%40'), v);
 
-    set href(v) {
-        this._init(parse(String(v), null));
+                if (!/:[0-9]+$|:$/.test(v.replace(/^\[.*\]/, ''))) {
+                    rec.port = this._rec.port;
+                }
+
+            } else {
+                if (/:/.test(v.replace(/^\[.*\]/, ''))) {
+                    return;
+                }
+
+                rec.host = parseHost(v, rec.scheme in SPECIAL, v);
+            }
+
+        } catch (e) {
+            return;
+        }
+
+        rec.username = this._rec.username;
+        rec.password = this._rec.password;
+        this._rec.host = rec.host;
+        this._rec.port = rec.port;
+    };
+
+    URL.prototype.toString = function () {
+        return this.href;
+    };
+
+    URL.prototype.toJSON = function () {
+        return this.href;
+    };
+}
+
+
+/*
+ * NextURL's prototype, made when the first NextURL is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var nextURLReady = false;
+
+
+function protoNextURL() {
+    if (nextURLReady) {
+        return;
     }
-};
 
+    nextURLReady = true;
+    protoURL();
 
-NextURL.prototype.clone = function () {
-    var c = new NextURL(serialize(this._rec, false), this._options);
+    NextURL.prototype = {
+        __proto__: URL.prototype,
+        constructor: NextURL,
 
-    c._basePath = this._basePath;
-    c._buildId = this._buildId;
-    c._locale = this._locale;
+        get basePath() {
+            return this._basePath;
+        },
 
-    return c;
-};
+        set basePath(v) {
+            v = String(v);
+            this._basePath = (v === '' || v === '/') ? ''
+                             : (v.charAt(0) === '/' ? v : '/' + v);
+        },
 
+        get buildId() {
+            return this._buildId;
+        },
 
-NextURL.prototype.toString = function () {
-    return this.href;
-};
+        set buildId(v) {
+            this._buildId = v;
+        },
 
+        get locale() {
+            return this._locale;
+        },
 
-NextURL.prototype.toJSON = function () {
-    return this.href;
-};
+        set locale(v) {
+            this._locale = String(v);
+        },
+
+        get defaultLocale() {
+            return undefined;
+        },
+
+        set defaultLocale(v) {},
+
+        get domainLocale() {
+            return undefined;
+        },
+
+        set domainLocale(v) {},
+
+        /* href with basePath in front of the pathname, as NextURL#href */
+
+        get href() {
+            var rec, path;
+
+            if (this._basePath === '') {
+                return serialize(this._rec, false);
+            }
+
+            rec = copyRecord(this._rec);
+            path = serializePath(rec);
+            rec.path = (this._basePath + (path === '/' ? '' : path))
+                       .slice(1).split('/');
+
+            return serialize(rec, false);
+        },
+
+        set href(v) {
+            this._init(parse(String(v), null));
+        }
+    };
+
+    NextURL.prototype.clone = function () {
+        var c = new NextURL(serialize(this._rec, false), this._options);
+
+        c._basePath = this._basePath;
+        c._buildId = this._buildId;
+        c._locale = this._locale;
+
+        return c;
+    };
+
+    NextURL.prototype.toString = function () {
+        return this.href;
+    };
+
+    NextURL.prototype.toJSON = function () {
+        return this.href;
+    };
+}
 
 
 export default {
