@@ -326,21 +326,25 @@ var bagReady = false;
 
 
 function protoBag() {
+    var p;
+
     if (bagReady) {
         return;
     }
 
     bagReady = true;
 
-    Bag.prototype.has = function (k) {
+    p = Bag.prototype;
+
+    p.has = function (k) {
         return Object.prototype.hasOwnProperty.call(this.map, '$' + k);
     };
 
-    Bag.prototype.get = function (k) {
+    p.get = function (k) {
         return this.has(k) ? this.map['$' + k] : undefined;
     };
 
-    Bag.prototype.set = function (k, v) {
+    p.set = function (k, v) {
         if (!this.has(k)) {
             this.keys.push(k);
         }
@@ -348,7 +352,7 @@ function protoBag() {
         this.map['$' + k] = v;
     };
 
-    Bag.prototype['delete'] = function (k) {
+    p['delete'] = function (k) {
         var i;
 
         if (!this.has(k)) {
@@ -362,7 +366,7 @@ function protoBag() {
         return true;
     };
 
-    Bag.prototype.values = function () {
+    p.values = function () {
         var self = this;
 
         return this.keys.map(function (k) { return self.map['$' + k]; });
@@ -380,6 +384,8 @@ var requestCookiesReady = false;
 
 
 function protoRequestCookies() {
+    var p;
+
     if (requestCookiesReady) {
         return;
     }
@@ -391,11 +397,13 @@ function protoRequestCookies() {
         configurable: true
     });
 
-    RequestCookies.prototype.get = function (arg) {
+    p = RequestCookies.prototype;
+
+    p.get = function (arg) {
         return this._parsed.get(nameOf(arg));
     };
 
-    RequestCookies.prototype.getAll = function (arg) {
+    p.getAll = function (arg) {
         var all = this._parsed.values(), name;
 
         if (arguments.length === 0) {
@@ -407,17 +415,17 @@ function protoRequestCookies() {
         return all.filter(function (c) { return c.name === name; });
     };
 
-    RequestCookies.prototype.has = function (name) {
+    p.has = function (name) {
         return this._parsed.has(name);
     };
 
-    RequestCookies.prototype._write = function () {
+    p._write = function () {
         this._headers.set('cookie', this._parsed.values().map(function (c) {
             return stringifyCookie(c);
         }).join('; '));
     };
 
-    RequestCookies.prototype.set = function (a, b) {
+    p.set = function (a, b) {
         var name, value;
 
         if (arguments.length === 1) {
@@ -435,7 +443,7 @@ function protoRequestCookies() {
         return this;
     };
 
-    RequestCookies.prototype['delete'] = function (names) {
+    p['delete'] = function (names) {
         var self = this, result;
 
         if (Array.isArray(names)) {
@@ -450,18 +458,18 @@ function protoRequestCookies() {
         return result;
     };
 
-    RequestCookies.prototype.clear = function () {
+    p.clear = function () {
         this['delete'](this._parsed.keys.slice());
         return this;
     };
 
-    RequestCookies.prototype.toString = function () {
+    p.toString = function () {
         return this._parsed.values().map(function (c) {
             return c.name + '=' + encodeURIComponent(c.value);
         }).join('; ');
     };
 
-    RequestCookies.prototype.forEach = function (callback, thisArg) {
+    p.forEach = function (callback, thisArg) {
         var self = this;
 
         this._parsed.values().forEach(function (c) {
@@ -497,17 +505,21 @@ var responseCookiesReady = false;
 
 
 function protoResponseCookies() {
+    var p;
+
     if (responseCookiesReady) {
         return;
     }
 
     responseCookiesReady = true;
 
-    ResponseCookies.prototype.get = function (arg) {
+    p = ResponseCookies.prototype;
+
+    p.get = function (arg) {
         return this._parsed.get(nameOf(arg));
     };
 
-    ResponseCookies.prototype.getAll = function (arg) {
+    p.getAll = function (arg) {
         var all = this._parsed.values(), name;
 
         if (arguments.length === 0) {
@@ -519,11 +531,11 @@ function protoResponseCookies() {
         return all.filter(function (c) { return c.name === name; });
     };
 
-    ResponseCookies.prototype.has = function (name) {
+    p.has = function (name) {
         return this._parsed.has(name);
     };
 
-    ResponseCookies.prototype._replace = function () {
+    p._replace = function () {
         var self = this;
 
         this._headers['delete']('set-cookie');
@@ -533,7 +545,7 @@ function protoResponseCookies() {
         });
     };
 
-    ResponseCookies.prototype.set = function (a, b, options) {
+    p.set = function (a, b, options) {
         var name, value, src, cookie, k;
 
         if (arguments.length === 1) {
@@ -566,7 +578,7 @@ function protoResponseCookies() {
         return this;
     };
 
-    ResponseCookies.prototype['delete'] = function (arg) {
+    p['delete'] = function (arg) {
         var c = (typeof arg === 'string') ? { name: arg }
                                           : { name: arg.name, path: arg.path,
                                               domain: arg.domain };
@@ -575,7 +587,7 @@ function protoResponseCookies() {
                           value: '', expires: new Date(0) });
     };
 
-    ResponseCookies.prototype.toString = function () {
+    p.toString = function () {
         return this._parsed.values().map(stringifyCookie).join('; ');
     };
 }

@@ -332,24 +332,28 @@ var headersReady = false;
 
 
 function protoHeaders() {
+    var p;
+
     if (headersReady) {
         return;
     }
 
     headersReady = true;
 
-    Headers.prototype._change = function () {
+    p = Headers.prototype;
+
+    p._change = function () {
         if (this._guard) {
             this._guard();
         }
     };
 
     /* internal: append without validation (trusted input from nginx) */
-    Headers.prototype._appendRaw = function (name, value) {
+    p._appendRaw = function (name, value) {
         this._list.push({ name: name, lname: name.toLowerCase(), value: value });
     };
 
-    Headers.prototype.append = function (name, value) {
+    p.append = function (name, value) {
         name = checkName('append', name);
         value = checkValue('append', name, value);
 
@@ -357,7 +361,7 @@ function protoHeaders() {
         this._list.push({ name: name, lname: name.toLowerCase(), value: value });
     };
 
-    Headers.prototype.set = function (name, value) {
+    p.set = function (name, value) {
         var i, lname, found, list;
 
         name = checkName('set', name);
@@ -387,7 +391,7 @@ function protoHeaders() {
         this._list = list;
     };
 
-    Headers.prototype['delete'] = function (name) {
+    p['delete'] = function (name) {
         var i, lname, list;
 
         name = checkName('delete', name);
@@ -410,7 +414,7 @@ function protoHeaders() {
         this._list = list;
     };
 
-    Headers.prototype.get = function (name) {
+    p.get = function (name) {
         var i, lname, values;
 
         name = checkName('get', name);
@@ -426,7 +430,7 @@ function protoHeaders() {
         return values.length ? values.join(', ') : null;
     };
 
-    Headers.prototype.has = function (name) {
+    p.has = function (name) {
         var i, lname;
 
         name = checkName('has', name);
@@ -441,7 +445,7 @@ function protoHeaders() {
         return false;
     };
 
-    Headers.prototype.getSetCookie = function () {
+    p.getSetCookie = function () {
         var i, out = [];
 
         for (i = 0; i < this._list.length; i++) {
@@ -454,7 +458,7 @@ function protoHeaders() {
     };
 
     /* the spec's "sort and combine": [[lname, value]] */
-    Headers.prototype._sorted = function () {
+    p._sorted = function () {
         var i, e, names, combined, out;
 
         names = [];
@@ -498,7 +502,7 @@ function protoHeaders() {
         return out;
     };
 
-    Headers.prototype.forEach = function (callback, thisArg) {
+    p.forEach = function (callback, thisArg) {
         var i, entries;
 
         if (typeof callback !== 'function') {
@@ -512,15 +516,15 @@ function protoHeaders() {
         }
     };
 
-    Headers.prototype.entries = function () {
+    p.entries = function () {
         return makeIterator(this._sorted());
     };
 
-    Headers.prototype.keys = function () {
+    p.keys = function () {
         return makeIterator(this._sorted().map(function (e) { return e[0]; }));
     };
 
-    Headers.prototype.values = function () {
+    p.values = function () {
         return makeIterator(this._sorted().map(function (e) { return e[1]; }));
     };
 
@@ -529,12 +533,12 @@ function protoHeaders() {
     }
 
     /* internal: the lines in append order, original case: [[name, value]] */
-    Headers.prototype._lines = function () {
+    p._lines = function () {
         return this._list.map(function (e) { return [e.name, e.value]; });
     };
 
     /* internal: distinct lower-case names in first-appearance order */
-    Headers.prototype._names = function () {
+    p._names = function () {
         var i, seen = {}, out = [];
 
         for (i = 0; i < this._list.length; i++) {
@@ -547,11 +551,11 @@ function protoHeaders() {
         return out;
     };
 
-    Headers.prototype.toString = function () {
+    p.toString = function () {
         return '[object Headers]';
     };
 
-    Headers.prototype.toJSON = function () {
+    p.toJSON = function () {
         var out = {};
 
         this._sorted().forEach(function (e) {

@@ -306,6 +306,8 @@ var responseReady = false;
 
 
 function protoResponse() {
+    var p;
+
     if (responseReady) {
         return;
     }
@@ -346,7 +348,9 @@ function protoResponse() {
         configurable: true
     });
 
-    Response.prototype._setup = function (body, init) {
+    p = Response.prototype;
+
+    p._setup = function (body, init) {
         var status, type;
 
         init = init || {};
@@ -406,7 +410,7 @@ function protoResponse() {
         }
     };
 
-    Response.prototype._consume = function () {
+    p._consume = function () {
         if (this._bodyUsed) {
             return Promise.reject(new TypeError('Body is unusable: Body has '
                                                 + 'already been read'));
@@ -417,7 +421,7 @@ function protoResponse() {
         return Promise.resolve(this._body);
     };
 
-    Response.prototype.text = function () {
+    p.text = function () {
         return this._consume().then(function (b) {
             if (b === null) {
                 return '';
@@ -427,11 +431,11 @@ function protoResponse() {
         });
     };
 
-    Response.prototype.json = function () {
+    p.json = function () {
         return this.text().then(function (t) { return JSON.parse(t); });
     };
 
-    Response.prototype.arrayBuffer = function () {
+    p.arrayBuffer = function () {
         return this._consume().then(function (b) {
             var bytes;
 
@@ -446,13 +450,13 @@ function protoResponse() {
         });
     };
 
-    Response.prototype.bytes = function () {
+    p.bytes = function () {
         return this.arrayBuffer().then(function (ab) {
             return new Uint8Array(ab);
         });
     };
 
-    Response.prototype.clone = function () {
+    p.clone = function () {
         var c;
 
         if (this._bodyUsed) {

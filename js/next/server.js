@@ -382,13 +382,17 @@ var contextReady = false;
 
 
 function protoContext() {
+    var p;
+
     if (contextReady) {
         return;
     }
 
     contextReady = true;
 
-    Context.prototype.waitUntil = function (promise) {
+    p = Context.prototype;
+
+    p.waitUntil = function (promise) {
         var self = this, wrapped;
 
         wrapped = Promise.resolve(promise).then(function () {
@@ -409,7 +413,7 @@ function protoContext() {
     };
 
     /* functions given to after(): run once the decision is sent */
-    Context.prototype.after = function (task) {
+    p.after = function (task) {
         if (typeof task !== 'function') {
             this.waitUntil(task);
             return;
@@ -423,7 +427,7 @@ function protoContext() {
         this.afterQueue.push(task);
     };
 
-    Context.prototype.report = function (s) {
+    p.report = function (s) {
         if (!this.module) {
             return;
         }
@@ -436,7 +440,7 @@ function protoContext() {
         }
     };
 
-    Context.prototype.send = function (payload) {
+    p.send = function (payload) {
         var i, queue;
 
         if (this.decided) {
@@ -460,7 +464,7 @@ function protoContext() {
      * Await every task, including tasks registered by running tasks, then
      * report.  The wrappers never reject.
      */
-    Context.prototype.drain = async function () {
+    p.drain = async function () {
         var done = 0, batch;
 
         while (done < this.tasks.length) {
@@ -490,13 +494,17 @@ var nextFetchEventReady = false;
 
 
 function protoNextFetchEvent() {
+    var p;
+
     if (nextFetchEventReady) {
         return;
     }
 
     nextFetchEventReady = true;
 
-    NextFetchEvent.prototype.waitUntil = function (promise) {
+    p = NextFetchEvent.prototype;
+
+    p.waitUntil = function (promise) {
         if (this._context) {
             this._context.waitUntil(promise);
 
@@ -505,7 +513,7 @@ function protoNextFetchEvent() {
         }
     };
 
-    NextFetchEvent.prototype.passThroughOnException = function () {
+    p.passThroughOnException = function () {
         this._passThrough = true;
 
         if (this._context && this._context.passThroughOnException) {
@@ -513,7 +521,7 @@ function protoNextFetchEvent() {
         }
     };
 
-    NextFetchEvent.prototype.respondWith = function () {
+    p.respondWith = function () {
         throw new Error('The middleware "' + this.sourcePage + '" accepts an '
                         + 'async API directly with the form:\n\n  export '
                         + 'function middleware(request, event) {\n    return '

@@ -840,7 +840,7 @@ function toUSVString(v) {
 
 
 function URLSearchParams(init) {
-    if (!uRLSearchParamsReady && this instanceof URLSearchParams) {
+    if (!urlSearchParamsReady && this instanceof URLSearchParams) {
         protoURLSearchParams();
         return new URLSearchParams(init);
     }
@@ -947,7 +947,7 @@ function baseRecord(base) {
 
 
 function URL(input, base) {
-    if (!uRLReady && this instanceof URL) {
+    if (!urlReady && this instanceof URL) {
         protoURL();
         return new URL(input, base);
     }
@@ -1035,17 +1035,21 @@ function NextURL(input, baseOrOpts, opts) {
  * make one
  */
 
-var uRLSearchParamsReady = false;
+var urlSearchParamsReady = false;
 
 
 function protoURLSearchParams() {
-    if (uRLSearchParamsReady) {
+    var p;
+
+    if (urlSearchParamsReady) {
         return;
     }
 
-    uRLSearchParamsReady = true;
+    urlSearchParamsReady = true;
 
-    URLSearchParams.prototype._update = function () {
+    p = URLSearchParams.prototype;
+
+    p._update = function () {
         var s;
 
         if (this._url) {
@@ -1059,12 +1063,12 @@ function protoURLSearchParams() {
         configurable: true
     });
 
-    URLSearchParams.prototype.append = function (name, value) {
+    p.append = function (name, value) {
         this._list.push([toUSVString(name), toUSVString(value)]);
         this._update();
     };
 
-    URLSearchParams.prototype['delete'] = function (name, value) {
+    p['delete'] = function (name, value) {
         name = toUSVString(name);
 
         if (value !== undefined) {
@@ -1078,7 +1082,7 @@ function protoURLSearchParams() {
         this._update();
     };
 
-    URLSearchParams.prototype.get = function (name) {
+    p.get = function (name) {
         var i;
 
         name = toUSVString(name);
@@ -1092,14 +1096,14 @@ function protoURLSearchParams() {
         return null;
     };
 
-    URLSearchParams.prototype.getAll = function (name) {
+    p.getAll = function (name) {
         name = toUSVString(name);
 
         return this._list.filter(function (p) { return p[0] === name; })
                          .map(function (p) { return p[1]; });
     };
 
-    URLSearchParams.prototype.has = function (name, value) {
+    p.has = function (name, value) {
         var i;
 
         name = toUSVString(name);
@@ -1115,7 +1119,7 @@ function protoURLSearchParams() {
         return false;
     };
 
-    URLSearchParams.prototype.set = function (name, value) {
+    p.set = function (name, value) {
         var i, found, list;
 
         name = toUSVString(name);
@@ -1142,7 +1146,7 @@ function protoURLSearchParams() {
     };
 
     /* stable sort by name in UTF-16 code units, as the standard says */
-    URLSearchParams.prototype.sort = function () {
+    p.sort = function () {
         var indexed = this._list.map(function (p, i) { return [p, i]; });
 
         indexed.sort(function (a, b) {
@@ -1161,7 +1165,7 @@ function protoURLSearchParams() {
         this._update();
     };
 
-    URLSearchParams.prototype.forEach = function (callback, thisArg) {
+    p.forEach = function (callback, thisArg) {
         var i, list = this._list.slice();
 
         for (i = 0; i < list.length; i++) {
@@ -1169,19 +1173,19 @@ function protoURLSearchParams() {
         }
     };
 
-    URLSearchParams.prototype.entries = function () {
+    p.entries = function () {
         return makeIterator(this._list.map(function (p) { return [p[0], p[1]]; }));
     };
 
-    URLSearchParams.prototype.keys = function () {
+    p.keys = function () {
         return makeIterator(this._list.map(function (p) { return p[0]; }));
     };
 
-    URLSearchParams.prototype.values = function () {
+    p.values = function () {
         return makeIterator(this._list.map(function (p) { return p[1]; }));
     };
 
-    URLSearchParams.prototype.toString = function () {
+    p.toString = function () {
         return this._list.map(function (p) {
             return formEncode(p[0]) + '=' + formEncode(p[1]);
         }).join('&');
@@ -1200,15 +1204,17 @@ function protoURLSearchParams() {
  * make one
  */
 
-var uRLReady = false;
+var urlReady = false;
 
 
 function protoURL() {
-    if (uRLReady) {
+    var p;
+
+    if (urlReady) {
         return;
     }
 
-    uRLReady = true;
+    urlReady = true;
 
     /*
      * The prototype as one object literal with accessors: far cheaper to set
@@ -1438,18 +1444,20 @@ function protoURL() {
         configurable: true
     });
 
-    URL.prototype._init = function (rec) {
+    p = URL.prototype;
+
+    p._init = function (rec) {
         this._rec = rec;
         this._params = null;          /* searchParams, made on first use */
     };
 
-    URL.prototype._queryChanged = function () {
+    p._queryChanged = function () {
         if (this._params !== null) {
             this._params._list = parseForm(this._rec.query || '');
         }
     };
 
-    URL.prototype._setHost = function (v, withPort) {
+    p._setHost = function (v, withPort) {
         var rec, m, end;
 
         if (typeof this._rec.path === 'string') {
@@ -1492,11 +1500,11 @@ function protoURL() {
         this._rec.port = rec.port;
     };
 
-    URL.prototype.toString = function () {
+    p.toString = function () {
         return this.href;
     };
 
-    URL.prototype.toJSON = function () {
+    p.toJSON = function () {
         return this.href;
     };
 }
@@ -1512,6 +1520,8 @@ var nextURLReady = false;
 
 
 function protoNextURL() {
+    var p;
+
     if (nextURLReady) {
         return;
     }
@@ -1583,7 +1593,9 @@ function protoNextURL() {
         }
     };
 
-    NextURL.prototype.clone = function () {
+    p = NextURL.prototype;
+
+    p.clone = function () {
         var c = new NextURL(serialize(this._rec, false), this._options);
 
         c._basePath = this._basePath;
@@ -1593,11 +1605,11 @@ function protoNextURL() {
         return c;
     };
 
-    NextURL.prototype.toString = function () {
+    p.toString = function () {
         return this.href;
     };
 
-    NextURL.prototype.toJSON = function () {
+    p.toJSON = function () {
         return this.href;
     };
 }
