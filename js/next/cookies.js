@@ -276,10 +276,12 @@ function nameOf(arg) {
 
 /* --- ResponseCookies ---------------------------------------------------- */
 
-function ResponseCookies(responseHeaders) {
+/* fresh (internal): start empty, as made before any set-cookie line */
+
+function ResponseCookies(responseHeaders, fresh) {
     if (!responseCookiesReady && this instanceof ResponseCookies) {
         protoResponseCookies();
-        return new ResponseCookies(responseHeaders);
+        return new ResponseCookies(responseHeaders, fresh);
     }
 
     var i, list, parsed;
@@ -287,7 +289,7 @@ function ResponseCookies(responseHeaders) {
     this._headers = responseHeaders;
     this._parsed = new Bag();
 
-    list = responseHeaders.getSetCookie();
+    list = (fresh === true) ? [] : responseHeaders.getSetCookie();
 
     for (i = 0; i < list.length; i++) {
         parsed = parseSetCookie(list[i]);

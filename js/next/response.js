@@ -216,7 +216,14 @@ function NextResponse(body, init) {
 
     this._override = override;
     this._view = (override !== null);
-    this._cookies = new ResponseCookies(this._headers);
+    /*
+     * ResponseCookies parses the set-cookie lines it finds when it is
+     * made; without any it is made on first use of res.cookies, seeing
+     * none then as well (what it would have parsed now)
+     */
+
+    this._cookies = this._headers.has('set-cookie')
+                    ? new ResponseCookies(this._headers) : null;
     this._nextUrl = (init && init.url) ? new urlMod.NextURL(init.url)
                                        : undefined;
 }
@@ -513,6 +520,10 @@ function protoNextResponse() {
         },
 
         get cookies() {
+            if (this._cookies === null) {
+                this._cookies = new ResponseCookies(this._headers, true);
+            }
+
             return this._cookies;
         }
     };
