@@ -13,7 +13,20 @@
 #                                middleware_*.deb (MW_DEB_ROOT: in that root)
 # ./build.sh deb-test            ... and test it in a throwaway Debian root
 # ./build.sh bench [ARGS]        build, then bench/run ARGS (bench/run --help)
+# ./build.sh asan                the module with ASan + UBSan (build/asan),
+#                                the integration suite with the runtime
+#                                preloaded into nginx
+# ./build.sh valgrind            the integration suite under valgrind
+# ./build.sh fuzz [SECONDS]      libFuzzer on every decoder of src/ (fuzz/)
+# ./build.sh stress              bounded stress tests (t/stress/)
+# ./build.sh bundle IN -o OUT [--target njs-0.7|njs-0.8|qjs]
+#                                a Next.js middleware.ts / proxy.ts into one
+#                                njs module for js_import (tools/bundle)
+# ./build.sh matrix [STACK...]   every suite on every supported stack
+#                                (tools/matrix/run; deb12 deb13 org-njs
+#                                org-qjs), one table at the end
 #
+# MW_BUILD_DIR (default build/) holds the module and the test binaries.
 # Missing Debian packages (only those the command needs) are installed
 # with apt-get, which needs root; MW_NO_START=1 keeps apt from starting
 # the services it installs (Debian's nginx starts on port 80).
@@ -21,18 +34,39 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")" && pwd)
-build="$top/build"
+build="${MW_BUILD_DIR:-$top/build}"
 nginx_src=""
 cmd=build
+fuzz_seconds=60
+
+if [ "${1:-}" = bundle ]; then
+    # tools/ installs its npm dependencies on first use (or after a change)
+    shift
+    if [ ! -f "$top/tools/node_modules/.package-lock.json" ] \
+       || [ "$top/tools/package-lock.json" -nt \
+            "$top/tools/node_modules/.package-lock.json" ]
+    then
+        command -v npm >/dev/null || {
+            echo "build.sh bundle: needs Node.js >= 18 and npm" >&2; exit 1; }
+        printf '==> npm ci (tools/)\n' >&2
+        (cd "$top/tools" && npm ci --no-audit --no-fund --loglevel=error \
+            >&2) || exit 1
+    fi
+    exec node "$top/tools/bundle" "$@"
+fi
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --nginx-src) nginx_src=$(cd "$2" && pwd); shift 2 ;;
         --nginx-src=*) nginx_src=$(cd "${1#*=}" && pwd); shift ;;
-        build|test|unit|js|prove|demo|valgrind|clean) cmd=$1; shift ;;
+        build|test|unit|js|prove|demo|valgrind|asan|stress|clean)
+            cmd=$1; shift ;;
         install|uninstall|deb|deb-test) cmd=$1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        fuzz) cmd=fuzz; shift
+              case "${1:-}" in [0-9]*) fuzz_seconds=$1; shift ;; esac ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         bench) cmd=bench; shift; break ;;
+        matrix) shift; exec "$top/tools/matrix/run" "$@" ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -51,7 +85,7 @@ deps() {
         build|install) want=("${build_pkgs[@]}") ;;
         unit) want=(gcc make check pkg-config perl) ;;
         js) want=(njs perl) ;;
-        prove|demo|valgrind)
+        prove|demo|valgrind|asan|stress)
             want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl openssl perl) ;;
         test)
             want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl openssl perl
@@ -61,7 +95,8 @@ deps() {
         deb-test) want=(nginx nginx-dev libnginx-mod-http-js debhelper dpkg-dev
                         fakeroot lintian debootstrap) ;;
         bench)
-            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl perl wrk valgrind
+            want=("${build_pkgs[@]}" "${nginx_pkgs[@]}" curl perl openssl
+                  python3 wrk valgrind
                   libnginx-mod-http-lua lua-resty-core lua-cjson) ;;
         uninstall|clean) return 0 ;;
     esac
@@ -79,6 +114,7 @@ deps() {
     fi
     [ -n "${NJS_CLI:-}" ] && skip+="njs "
 
+    [ "$cmd" = fuzz ] && want+=(clang-14 libclang-rt-14-dev)
     local missing=() p
     for p in "${want[@]}"; do
         [[ "$skip" == *" $p "* ]] && continue
@@ -183,7 +219,10 @@ build_module() {
     fi
 
     local stamp="$build/configure.stamp"
+    # the flags are part of the stamp: a sanitizer build after a plain one
+    # must configure again, or it silently has no instrumentation
     local want="$src ${conf_flags[*]} $(md5sum "$top/config" | cut -c1-32)"
+    want="$want cflags=${MW_CFLAGS:-} ldflags=${MW_LDFLAGS:-}"
     if [ ! -f "$src/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]
     then
         log "configure ($src)"
@@ -229,7 +268,7 @@ run_unit() {
 }
 
 run_js() {
-    log "runtime tests (njs CLI $(njs -v))"
+    log "runtime tests (njs CLI $("${NJS_CLI:-njs}" -v)${NJS_ENGINE:+, $NJS_ENGINE})"
     prove --exec "$top/t/js/run" "$top"/t/js/test_*.js
 }
 
@@ -428,6 +467,37 @@ run_deb_test() {
     done
 }
 
+# --- sanitizers, fuzzing, stress ----------------------------------------------
+
+# the module with ASan and UBSan in its own build directory; nginx itself
+# is not instrumented, so the ASan runtime is preloaded into it, and the
+# harness fails a test file on any report whose stack involves the module
+# (TEST_NGINX_ASAN, t/lib/Mw/Nginx.pm)
+
+run_asan() {
+    local rt
+    rt=$(gcc -print-file-name=libasan.so)
+    rt=$(readlink -f "$rt")
+
+    # nginx unloads its modules before the leak check runs at exit: keep
+    # them mapped, so that the reports name the module's functions
+    printf 'int dlclose(void *h) { (void) h; return 0; }\n' \
+        > "$build/nodlclose.c"
+    gcc -shared -fPIC -o "$build/nodlclose.so" "$build/nodlclose.c"
+
+    TEST_NGINX_ASAN=1 TEST_NGINX_ASAN_PRELOAD="$rt $build/nodlclose.so" \
+        run_prove
+}
+
+run_fuzz() {
+    "$top/fuzz/run" "$fuzz_seconds"
+}
+
+run_stress() {
+    (cd "$top" && TEST_NGINX_MODULE="$build/ngx_http_middleware_module.so" \
+        prove -I t/lib ${PROVE_ARGS:-} t/stress/*.t)
+}
+
 # --- demo -------------------------------------------------------------------
 
 run_demo() {
@@ -451,6 +521,12 @@ esac
 case "$cmd" in
     unit) run_unit; exit ;;
     js) run_js; exit ;;
+    fuzz) run_fuzz; exit ;;
+    asan)
+        build="$top/build/asan"
+        export MW_CFLAGS="${MW_CFLAGS:-} -fsanitize=address,undefined -fno-omit-frame-pointer"
+        export MW_LDFLAGS="${MW_LDFLAGS:-} -fsanitize=address,undefined"
+        ;;
 esac
 
 build_module
@@ -471,6 +547,8 @@ case "$cmd" in
         ;;
     valgrind)
         TEST_NGINX_VALGRIND=1 run_prove ;;
+    asan) run_asan ;;
+    stress) run_stress ;;
     demo) run_demo ;;
     install) run_install ;;
     bench) exec "$top/bench/run" "$@" ;;

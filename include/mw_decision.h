@@ -11,7 +11,11 @@
 #include <mw_common.h>
 
 
-/* limits of the payload grammar, see docs/PROTOCOL.md */
+/*
+ * limits of the payload grammar, see docs/PROTOCOL.md: fields other than
+ * x-middleware-request-* (those carry the client's own headers back and
+ * are bounded by the payload size only)
+ */
 #define MW_DECISION_MAX_FIELDS  1000
 
 

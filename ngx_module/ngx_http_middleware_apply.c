@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_middleware_add_headers(ngx_http_request_t *r,
     mw_headers_t *headers);
 static ngx_int_t ngx_http_middleware_add_header(ngx_http_request_t *r,
     u_char *name, size_t name_len, u_char *value, size_t value_len);
+static ngx_int_t ngx_http_middleware_join_header(ngx_http_request_t *r,
+    u_char *name, size_t name_len, u_char *value, size_t value_len);
 static void ngx_http_middleware_forget_headers_out(ngx_http_request_t *r);
 
 
@@ -126,6 +128,14 @@ ngx_http_middleware_apply(ngx_http_request_t *r,
         }
 
         ctx->state = NGX_HTTP_MIDDLEWARE_APPLIED;
+
+        if (pass && ctx->invalid) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "middleware decision could not be applied, "
+                          "request rejected: \"middleware_on_error pass\" "
+                          "does not apply to invalid decisions");
+            return status;
+        }
 
         if (pass) {
             ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_PASS_THROUGH, 1);
@@ -398,7 +408,7 @@ ngx_http_middleware_headers_view(ngx_http_request_t *r, mw_headers_t *view)
 
 /*
  * Replaces R's request header list.  nginx keeps pointers to some headers
- * (headers_in.host, .cookies, ...): they are reset for the old list and
+ * (headers_in.host, .cookie(s), ...): they are reset for the old list and
  * set again for the new one, using the same hash nginx parsed them with.
  * Every string is copied NUL-terminated, as nginx's own headers are.
  */
@@ -449,6 +459,10 @@ ngx_http_middleware_set_headers_in(ngx_http_request_t *r,
         h->value.len = mh->value.len;
         p = ngx_cpymem(p, mh->value.data, mh->value.len);
         *p = '\0';
+
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
     }
 
     for (part = &r->headers_in.headers.part; part; part = part->next) {
@@ -484,7 +498,9 @@ static void
 ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
     ngx_uint_t reset)
 {
+#if (nginx_version < 1023000)
     ngx_array_t                 *a;
+#endif
     ngx_table_elt_t            **ph;
     ngx_http_header_t           *hh;
     ngx_http_core_main_conf_t   *cmcf;
@@ -497,13 +513,36 @@ ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
         return;
     }
 
+    ph = (ngx_table_elt_t **) ((char *) &r->headers_in + hh->offset);
+
+#if (nginx_version >= 1023000)
+
+    /*
+     * nginx 1.23.0+: every known header is a chain linked by ->next; a
+     * repeated line is appended, the first stays the one nginx reads
+     */
+
+    if (reset) {
+        *ph = NULL;
+        return;
+    }
+
+    while (*ph) {
+        ph = &(*ph)->next;
+    }
+
+    *ph = h;
+    h->next = NULL;
+
+#else
+
     if (hh->offset == offsetof(ngx_http_headers_in_t, cookies)
 #if (NGX_HTTP_X_FORWARDED_FOR)
         || hh->offset == offsetof(ngx_http_headers_in_t, x_forwarded_for)
 #endif
        )
     {
-        a = (ngx_array_t *) ((char *) &r->headers_in + hh->offset);
+        a = (ngx_array_t *) ph;
 
         if (reset) {
             a->nelts = 0;
@@ -525,27 +564,29 @@ ngx_http_middleware_parsed_header(ngx_http_request_t *r, ngx_table_elt_t *h,
         return;
     }
 
-    ph = (ngx_table_elt_t **) ((char *) &r->headers_in + hh->offset);
-
     if (reset) {
         *ph = NULL;
 
     } else if (*ph == NULL) {
         *ph = h;
     }
+
+#endif
 }
 
 
 /*
  * The middleware's response headers on R's response: a name already there
- * is replaced (the middleware wins), Set-Cookie is appended.
+ * is replaced (the middleware wins), Set-Cookie is appended; a name the
+ * middleware sends several times is one line "a, b", as the Headers
+ * object joins it in Next.js.
  */
 
 static ngx_int_t
 ngx_http_middleware_add_headers(ngx_http_request_t *r,
     mw_headers_t *headers)
 {
-    size_t        i;
+    size_t        i, j;
     mw_header_t  *h;
 
     for (i = 0; i < headers->nelts; i++) {
@@ -564,6 +605,29 @@ ngx_http_middleware_add_headers(ngx_http_request_t *r,
             continue;
         }
 
+        for (j = 0; j < i; j++) {
+            if (headers->elts[j].name.len == h->name.len
+                && ngx_strncasecmp(headers->elts[j].name.data, h->name.data,
+                                   h->name.len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < i && !mw_header_name_eq(h->name.data, h->name.len,
+                                        "set-cookie"))
+        {
+            if (ngx_http_middleware_join_header(r, h->name.data, h->name.len,
+                                                h->value.data, h->value.len)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_http_middleware_add_header(r, h->name.data, h->name.len,
                                            h->value.data, h->value.len)
             != NGX_OK)
@@ -571,6 +635,53 @@ ngx_http_middleware_add_headers(ngx_http_request_t *r,
             return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/* a repeated name: appended to the line the middleware added before */
+
+static ngx_int_t
+ngx_http_middleware_join_header(ngx_http_request_t *r, u_char *name,
+    size_t name_len, u_char *value, size_t value_len)
+{
+    u_char           *p, *q;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *last;
+
+    last = NULL;
+
+    for (part = &r->headers_out.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].hash
+                && h[i].key.len == name_len
+                && ngx_strncasecmp(h[i].key.data, name, name_len) == 0)
+            {
+                last = &h[i];
+            }
+        }
+    }
+
+    if (last == NULL) {
+        return ngx_http_middleware_add_header(r, name, name_len, value,
+                                              value_len);
+    }
+
+    p = ngx_pnalloc(r->pool, last->value.len + 2 + value_len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(p, last->value.data, last->value.len);
+    q = ngx_cpymem(q, ", ", 2);
+    ngx_memcpy(q, value, value_len);
+
+    last->value.data = p;
+    last->value.len += 2 + value_len;
 
     return NGX_OK;
 }
@@ -618,6 +729,9 @@ ngx_http_middleware_add_header(ngx_http_request_t *r, u_char *name,
     h->value.data = value;
     h->value.len = value_len;
     h->lowcase_key = NULL;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
     if (mw_header_name_eq(name, name_len, "server")) {
         r->headers_out.server = h;

@@ -27,10 +27,12 @@ typedef struct {
     ngx_http_core_loc_conf_t       *location;      /* resolved; NULL: off */
     ngx_msec_t                      timeout;
     ngx_uint_t                      on_error;
-    size_t                          max_size;
+    size_t                          max_size;      /* with the client's */
+    size_t                          max_size_conf; /* as configured */
     ngx_msec_t                      background_timeout;
     ngx_flag_t                      body;          /* expose the body */
     size_t                          body_max_size;
+    ngx_uint_t                      tasks_max;     /* waitUntil, per request */
 
     /*
      * in the conf of the named location: the runtime's config.matcher,
@@ -82,6 +84,7 @@ typedef enum {
 
 
 typedef struct ngx_http_middleware_fake_s  ngx_http_middleware_fake_t;
+typedef struct ngx_http_middleware_outcome_s  ngx_http_middleware_outcome_t;
 
 
 typedef struct {
@@ -107,9 +110,11 @@ typedef struct {
     unsigned                        decorate:1;    /* headers still to add */
     unsigned                        timed_out:1;
     unsigned                        failed:1;      /* no valid decision */
+    unsigned                        invalid:1;     /* ... but it decided */
     unsigned                        matched:1;     /* matcher checked */
     unsigned                        started:1;     /* F was started */
     unsigned                        body_read:1;   /* R's body, for F */
+    unsigned                        outcome:1;     /* R's outcome recorded */
 
     ngx_uint_t                      tasks;         /* at the decision */
 } ngx_http_middleware_ctx_t;
@@ -131,13 +136,18 @@ struct ngx_http_middleware_fake_s {
     ngx_chain_t                   **last;
     size_t                          size;
     ngx_uint_t                      status;        /* F's response status */
-    size_t                          max_size;
+    size_t                          max_size;      /* with the client's */
+    size_t                          max_size_conf; /* as configured */
     ngx_msec_t                      background_timeout;
 
     ngx_str_t                       request_id;    /* R's, in F's pool */
+    ngx_http_middleware_outcome_t  *outcome;       /* R's, in F's pool */
     ngx_uint_t                      tasks;         /* reported by the */
     ngx_uint_t                      fulfilled;     /* runtime: waitUntil */
     ngx_uint_t                      rejected;      /* tasks and outcomes */
+    ngx_uint_t                      refused;       /* over tasks_max */
+    ngx_uint_t                      tasks_max;     /* per request */
+    ngx_msec_t                      queue_start;
 
     unsigned                        https:1;       /* R's scheme */
     unsigned                        matched:1;     /* by the module */
@@ -150,6 +160,8 @@ struct ngx_http_middleware_fake_s {
     unsigned                        overflow:1;    /* payload too large */
     unsigned                        delivered:1;   /* decision handed over */
     unsigned                        background:1;  /* R has gone on */
+    unsigned                        undecided:1;   /* ... without it */
+    unsigned                        accounted:1;   /* counters updated */
 };
 
 
@@ -176,10 +188,12 @@ typedef enum {
     NGX_HTTP_MIDDLEWARE_BG_CANCELLED,
     NGX_HTTP_MIDDLEWARE_BG_SHED,
     NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT,     /* a gauge */
+    NGX_HTTP_MIDDLEWARE_BG_UNDECIDED,     /* queued without a decision */
     NGX_HTTP_MIDDLEWARE_TASKS,            /* waitUntil tasks registered */
     NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED,
     NGX_HTTP_MIDDLEWARE_TASKS_REJECTED,
     NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED,
+    NGX_HTTP_MIDDLEWARE_TASKS_REFUSED,    /* over middleware_tasks_max */
     NGX_HTTP_MIDDLEWARE_NCOUNTERS
 } ngx_http_middleware_counter_e;
 
@@ -206,6 +220,7 @@ void ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     ngx_chain_t *payload, size_t size, ngx_uint_t status);
 void ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx,
     ngx_uint_t status);
+void ngx_http_middleware_invalid(ngx_http_middleware_ctx_t *ctx);
 void ngx_http_middleware_detach_fake(ngx_http_middleware_ctx_t *ctx);
 void *ngx_http_middleware_palloc(void *pool, size_t size);
 
@@ -215,7 +230,17 @@ void ngx_http_middleware_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
 ngx_http_middleware_fake_t *ngx_http_middleware_fake(ngx_http_request_t *r);
+
+/* ngx_http_middleware_queue.c */
+void ngx_http_middleware_queue_init(ngx_cycle_t *cycle);
+void ngx_http_middleware_queue_exit(ngx_cycle_t *cycle);
+void ngx_http_middleware_queue_prepare(ngx_http_middleware_fake_t *fake);
+void ngx_http_middleware_queue_done(ngx_http_middleware_fake_t *fake);
 void ngx_http_middleware_background(ngx_http_middleware_fake_t *fake);
+void ngx_http_middleware_undecided(ngx_http_middleware_fake_t *fake,
+    const char *why);
+void ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
+    const char *reason);
 
 /* ngx_http_middleware_apply.c */
 ngx_int_t ngx_http_middleware_strip_internal(ngx_http_request_t *r);
@@ -240,6 +265,10 @@ char *ngx_http_middleware_status(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /* ngx_http_middleware_filter.c */
 ngx_int_t ngx_http_middleware_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_middleware_outcome.c */
+ngx_int_t ngx_http_middleware_outcome_init(ngx_conf_t *cf);
+void ngx_http_middleware_outcome_record(ngx_http_middleware_ctx_t *ctx);
 
 /* ngx_http_middleware_variables.c */
 ngx_int_t ngx_http_middleware_add_variables(ngx_conf_t *cf);

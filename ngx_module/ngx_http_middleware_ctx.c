@@ -137,9 +137,10 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
 
     if (status != NGX_HTTP_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "middleware location responded with status %ui "
-                      "instead of a decision (an njs error, or the "
-                      "handler ended without deciding)", status);
+                      "middleware finished without a decision: the "
+                      "middleware location responded with status %ui (an "
+                      "njs error, or the handler ended without deciding)",
+                      status);
         ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -148,7 +149,7 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
 
     data = ngx_pnalloc(r->pool, size ? size : 1);
     if (data == NULL) {
-        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_middleware_invalid(ctx);
         return;
     }
 
@@ -168,14 +169,14 @@ ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     rc = mw_decision_parse(data, size, d, &alloc, err, sizeof(err));
 
     if (rc == MW_NOMEM) {
-        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_middleware_invalid(ctx);
         return;
     }
 
     if (rc != MW_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "middleware: %s",
                       err);
-        ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_middleware_invalid(ctx);
         return;
     }
 
@@ -237,6 +238,23 @@ ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx, ngx_uint_t status)
 }
 
 
+/*
+ * the middleware decided, but the decision cannot be applied (it does not
+ * decode, it is too large, no memory): R is rejected even with
+ * "middleware_on_error pass", which would let R go on without what the
+ * middleware decided (for an auth middleware: with the client's own,
+ * perhaps forged, headers)
+ */
+
+void
+ngx_http_middleware_invalid(ngx_http_middleware_ctx_t *ctx)
+{
+    ctx->invalid = 1;
+
+    ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+
 /* R resumes through a posted event, never from inside F's njs call */
 
 void
@@ -292,7 +310,14 @@ ngx_http_middleware_cleanup(void *data)
                       "middleware: client request ended before the "
                       "decision, the middleware goes on detached");
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_ABORTED, 1);
+
+        if (ctx->fake) {
+            ngx_http_middleware_undecided(ctx->fake, "client gone");
+        }
     }
+
+    /* normally done in R's log phase already */
+    ngx_http_middleware_outcome_record(ctx);
 
     ctx->request = NULL;
 
@@ -342,6 +367,10 @@ ngx_http_middleware_timeout_handler(ngx_event_t *ev)
     ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TIMEOUT, 1);
 
     ngx_http_middleware_fail(ctx, NGX_HTTP_GATEWAY_TIME_OUT);
+
+    if (ctx->fake) {
+        ngx_http_middleware_undecided(ctx->fake, "timed out");
+    }
 }
 
 

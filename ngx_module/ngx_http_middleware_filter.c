@@ -168,8 +168,10 @@ ngx_http_middleware_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (fake->size + len > fake->max_size) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "middleware: decision larger than "
-                          "middleware_decision_max_size (%uz bytes)",
-                          fake->max_size);
+                          "middleware_decision_max_size (%uz bytes) plus "
+                          "%uz bytes for the client's request",
+                          fake->max_size_conf,
+                          fake->max_size - fake->max_size_conf);
             fake->overflow = 1;
             b->pos = b->last;
             continue;
@@ -253,7 +255,7 @@ ngx_http_middleware_decided(ngx_http_middleware_fake_t *fake,
                                         fake->status);
 
         } else {
-            ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            ngx_http_middleware_invalid(ctx);
         }
     }
 

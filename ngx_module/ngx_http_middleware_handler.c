@@ -106,7 +106,7 @@ ngx_http_middleware_handler(ngx_http_request_t *r)
                           "middleware: could not start the detached "
                           "request for \"%V\"", &mlcf->name);
 
-            ngx_http_middleware_fail(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            ngx_http_middleware_invalid(ctx);
         }
     }
 
@@ -183,12 +183,36 @@ ngx_http_middleware_read_body(ngx_http_request_t *r,
 static void
 ngx_http_middleware_body_handler(ngx_http_request_t *r)
 {
-    ngx_http_middleware_ctx_t  *ctx;
+    off_t                            size;
+    ngx_chain_t                     *cl;
+    ngx_http_middleware_ctx_t       *ctx;
+    ngx_http_middleware_loc_conf_t  *mlcf;
 
     ctx = ngx_http_middleware_get_ctx(r);
 
     if (ctx == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* a chunked body has no length until it has been read */
+
+    size = 0;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            size += ngx_buf_size(cl->buf);
+        }
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+    if (size > (off_t) mlcf->body_max_size) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "middleware: request body of %O bytes is larger than "
+                      "middleware_request_body_max_size (%uz)",
+                      size, mlcf->body_max_size);
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
         return;
     }
 

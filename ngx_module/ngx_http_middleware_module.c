@@ -103,6 +103,13 @@ static ngx_command_t  ngx_http_middleware_commands[] = {
       offsetof(ngx_http_middleware_loc_conf_t, body_max_size),
       NULL },
 
+    { ngx_string("middleware_tasks_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_middleware_loc_conf_t, tasks_max),
+      NULL },
+
     { ngx_string("middleware_status"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_middleware_status,
@@ -206,6 +213,10 @@ ngx_http_middleware_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_middleware_handler;
+
+    if (ngx_http_middleware_outcome_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_middleware_filter_init(cf);
 }
@@ -358,6 +369,7 @@ ngx_http_middleware_create_loc_conf(ngx_conf_t *cf)
     ext->conf.background_timeout = NGX_CONF_UNSET_MSEC;
     ext->conf.body = NGX_CONF_UNSET;
     ext->conf.body_max_size = NGX_CONF_UNSET_SIZE;
+    ext->conf.tasks_max = NGX_CONF_UNSET_UINT;
 
     return &ext->conf;
 }
@@ -391,6 +403,14 @@ ngx_http_middleware_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->conf.body, prev->conf.body, 0);
     ngx_conf_merge_size_value(conf->conf.body_max_size,
                               prev->conf.body_max_size, 64 * 1024);
+    ngx_conf_merge_uint_value(conf->conf.tasks_max, prev->conf.tasks_max,
+                              128);
+
+    if (conf->conf.tasks_max == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"middleware_tasks_max\" must be at least 1");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->conf.max_size < 16) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -23,12 +23,20 @@
  * The fake connection uses one /dev/null descriptor per worker with
  * c->shared set: ngx_close_connection() then neither removes events nor
  * closes the descriptor, but does free the connection slot (fd -1 would
- * leak the slot, see NGINX-NOTES.md).  write->ready keeps nginx from ever
- * adding it to the event loop, read->eof makes finalization close F instead
- * of keeping it alive.
+ * log "connection already closed" and leak the slot).  write->ready keeps
+ * nginx from ever adding it to the event loop, read->eof makes
+ * finalization close F instead of keeping it alive.
  */
 
 
+static ngx_connection_t *ngx_http_middleware_init_connection(
+    ngx_http_request_t *r, ngx_http_middleware_ctx_t *ctx);
+static ngx_http_request_t *ngx_http_middleware_create_request(
+    ngx_http_request_t *r, ngx_http_middleware_ctx_t *ctx,
+    ngx_connection_t *fc);
+static void ngx_http_middleware_run(ngx_http_request_t *fr);
+static size_t ngx_http_middleware_max_size(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *mlcf);
 static ngx_int_t ngx_http_middleware_copy_headers(ngx_http_request_t *r,
     ngx_http_request_t *fr);
 static ngx_int_t ngx_http_middleware_copy_body(ngx_http_request_t *r,
@@ -39,15 +47,10 @@ static u_char *ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
 static void ngx_http_middleware_fake_handler(ngx_event_t *ev);
 static void ngx_http_middleware_fake_cleanup(void *data);
-static void ngx_http_middleware_background_timeout(ngx_event_t *ev);
-static void ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
-    const char *reason);
 
 
 static ngx_fd_t     ngx_http_middleware_devnull = NGX_INVALID_FILE;
 static ngx_uint_t   ngx_http_middleware_content_index;
-static ngx_queue_t  ngx_http_middleware_queue;
-static ngx_uint_t   ngx_http_middleware_queued;
 
 
 ngx_int_t
@@ -57,7 +60,7 @@ ngx_http_middleware_init_worker(ngx_cycle_t *cycle)
     ngx_http_phase_handler_t   *ph;
     ngx_http_core_main_conf_t  *cmcf;
 
-    ngx_queue_init(&ngx_http_middleware_queue);
+    ngx_http_middleware_queue_init(cycle);
 
     ngx_http_middleware_devnull = ngx_open_file("/dev/null", NGX_FILE_RDWR,
                                                 NGX_FILE_OPEN, 0);
@@ -99,46 +102,13 @@ ngx_http_middleware_init_worker(ngx_cycle_t *cycle)
 void
 ngx_http_middleware_exit_worker(ngx_cycle_t *cycle)
 {
-    ngx_queue_t                 *q;
-    ngx_uint_t                   tasks, n;
-    ngx_http_middleware_fake_t  *fake;
-
     if (ngx_http_middleware_devnull == NGX_INVALID_FILE) {
         return;
     }
 
     /* a fast shutdown (nginx -s stop) or the end of a graceful one */
 
-    if (ngx_http_middleware_queued) {
-        tasks = 0;
-
-        for (q = ngx_queue_head(&ngx_http_middleware_queue);
-             q != ngx_queue_sentinel(&ngx_http_middleware_queue);
-             q = ngx_queue_next(q))
-        {
-            fake = ngx_queue_data(q, ngx_http_middleware_fake_t, queue);
-
-            n = fake->fulfilled + fake->rejected;
-
-            if (fake->tasks > n) {
-                tasks += fake->tasks - n;
-            }
-
-            if (fake->counted) {
-                ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT,
-                                          -1);
-                ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_CANCELLED,
-                                          1);
-            }
-        }
-
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "middleware: worker exit cancels %ui detached "
-                      "request(s) with %ui pending waitUntil task(s)",
-                      ngx_http_middleware_queued, tasks);
-
-        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED, tasks);
-    }
+    ngx_http_middleware_queue_exit(cycle);
 
     (void) ngx_close_file(ngx_http_middleware_devnull);
     ngx_http_middleware_devnull = NGX_INVALID_FILE;
@@ -160,38 +130,68 @@ ngx_int_t
 ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx)
 {
+    ngx_connection_t                *fc;
+    ngx_http_request_t              *fr;
+    ngx_http_middleware_loc_conf_t  *mlcf;
+
+    fc = ngx_http_middleware_init_connection(r, ctx);
+    if (fc == NULL) {
+        return NGX_ERROR;
+    }
+
+    fr = ngx_http_middleware_create_request(r, ctx, fc);
+    if (fr == NULL) {
+        ngx_http_close_connection(fc);
+        return NGX_ERROR;
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "http middleware start \"%V\" *%uA", &mlcf->name,
+                   fc->number);
+
+    ngx_http_middleware_run(fr);
+
+    return NGX_OK;
+}
+
+
+/*
+ * F's connection, as ngx_http_init_connection() makes one for a client:
+ * the fake connection, its log, and F's http connection (fake->hc, a copy
+ * of R's), which c->data points to until the request exists
+ */
+
+static ngx_connection_t *
+ngx_http_middleware_init_connection(ngx_http_request_t *r,
+    ngx_http_middleware_ctx_t *ctx)
+{
     ngx_log_t                       *log;
-    ngx_time_t                      *tp;
     ngx_pool_t                      *pool;
     ngx_connection_t                *c, *fc;
-    ngx_pool_cleanup_t              *cln;
     ngx_http_log_ctx_t              *lctx;
-    ngx_http_request_t              *fr;
-    ngx_http_core_srv_conf_t        *cscf;
-    ngx_http_core_main_conf_t       *cmcf;
     ngx_http_middleware_fake_t      *fake;
     ngx_http_middleware_loc_conf_t  *mlcf;
 
     c = r->connection;
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
 
     /* a wildcard listener: resolve the local address on R, not on F */
 
     if (ngx_connection_local_sockaddr(c, NULL, 0) != NGX_OK) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     pool = ngx_create_pool(1024, c->log);
     if (pool == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     fc = ngx_get_connection(ngx_http_middleware_devnull, c->log);
     if (fc == NULL) {
         ngx_destroy_pool(pool);
-        return NGX_ERROR;
+        return NULL;
     }
 
     fc->pool = pool;
@@ -272,10 +272,12 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     fake->hc.ssl_servername_regex = NULL;
 #endif
 #endif
-    fake->max_size = mlcf->max_size;
+    fake->max_size = ngx_http_middleware_max_size(r, mlcf);
+    fake->max_size_conf = mlcf->max_size;
 
     /* R's location decides, not the named location F runs in */
     fake->background_timeout = mlcf->background_timeout;
+    fake->tasks_max = mlcf->tasks_max;
     fake->last = &fake->payload;
     fake->https = ctx->https;
     fake->matched = ctx->matched;
@@ -289,21 +291,56 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_memcpy(fake->request_id.data, ctx->request_id, ctx->request_id_len);
     fake->request_id.data[ctx->request_id_len] = '\0';
 
-    /* the request */
+    lctx->connection = fc;
+    fc->data = fake;
 
-    fr = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
+    return fc;
+
+failed:
+
+    ngx_http_close_connection(fc);
+
+    return NULL;
+}
+
+
+/*
+ * F itself, as ngx_http_create_request() and the header parsing would make
+ * it: on its own pool, with copies of everything it needs from R
+ */
+
+static ngx_http_request_t *
+ngx_http_middleware_create_request(ngx_http_request_t *r,
+    ngx_http_middleware_ctx_t *ctx, ngx_connection_t *fc)
+{
+    ngx_time_t                      *tp;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_log_ctx_t              *lctx;
+    ngx_http_request_t              *fr;
+    ngx_http_core_srv_conf_t        *cscf;
+    ngx_http_core_main_conf_t       *cmcf;
+    ngx_http_middleware_fake_t      *fake;
+    ngx_http_middleware_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    fake = fc->data;
+    lctx = fc->log->data;
+
+    fr = ngx_pcalloc(fc->pool, sizeof(ngx_http_request_t));
     if (fr == NULL) {
-        goto failed;
+        return NULL;
     }
 
-    fr->pool = ngx_create_pool(cscf->request_pool_size, log);
+    fr->pool = ngx_create_pool(cscf->request_pool_size, fc->log);
     if (fr->pool == NULL) {
-        goto failed;
+        return NULL;
     }
 
     fake->request = fr;
     fc->data = fr;
-    lctx->connection = fc;
     lctx->request = fr;
     lctx->current_request = fr;
 
@@ -331,7 +368,7 @@ ngx_http_middleware_start(ngx_http_request_t *r,
         || fr->variables == NULL
         || fr->request_body == NULL)
     {
-        goto failed_request;
+        goto failed;
     }
 
     if (ngx_list_init(&fr->headers_out.headers, fr->pool, 8,
@@ -344,7 +381,7 @@ ngx_http_middleware_start(ngx_http_request_t *r,
                          sizeof(ngx_table_elt_t))
            != NGX_OK)
     {
-        goto failed_request;
+        goto failed;
     }
 
     tp = ngx_timeofday();
@@ -384,16 +421,16 @@ ngx_http_middleware_start(ngx_http_request_t *r,
         || ngx_http_middleware_copy_str(fr->pool, &fr->schema, &r->schema)
            != NGX_OK)
     {
-        goto failed_request;
+        goto failed;
     }
 
     if (ngx_http_middleware_copy_headers(r, fr) != NGX_OK) {
-        goto failed_request;
+        goto failed;
     }
 
     if (ctx->body_read) {
         if (ngx_http_middleware_copy_body(r, fr) != NGX_OK) {
-            goto failed_request;
+            goto failed;
         }
     }
 
@@ -401,22 +438,35 @@ ngx_http_middleware_start(ngx_http_request_t *r,
 
     cln = ngx_pool_cleanup_add(fr->pool, 0);
     if (cln == NULL) {
-        goto failed_request;
+        goto failed;
     }
 
     cln->handler = ngx_http_middleware_fake_cleanup;
     cln->data = fake;
 
-    fake->timer.handler = ngx_http_middleware_background_timeout;
-    fake->timer.data = fake;
-    fake->timer.log = log;
+    ngx_http_middleware_queue_prepare(fake);
 
     fake->ctx = ctx;
     ctx->fake = fake;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "http middleware start \"%V\" *%uA", &mlcf->name,
-                   fc->number);
+    return fr;
+
+failed:
+
+    ngx_destroy_pool(fr->pool);
+
+    return NULL;
+}
+
+
+/* F runs the named location's content handler (njs), as a client would */
+
+static void
+ngx_http_middleware_run(ngx_http_request_t *fr)
+{
+    ngx_connection_t  *fc;
+
+    fc = fr->connection;
 
     /*
      * run F; one count is held around the phases so that F cannot be freed
@@ -433,17 +483,43 @@ ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_http_finalize_request(fr, NGX_DONE);
     ngx_http_run_posted_requests(fc);
 
-    return NGX_OK;
+}
 
-failed_request:
 
-    ngx_destroy_pool(fr->pool);
+/*
+ * middleware_decision_max_size bounds what the middleware adds: a
+ * middleware that copies the client's request into its decision (every
+ * header line as an x-middleware-request-* field and in the override
+ * list, each byte escaped to at most 3, the request target in a redirect,
+ * the exposed body) gets that much more, so that no client can make a
+ * decision too large by sending a large request
+ */
 
-failed:
+static size_t
+ngx_http_middleware_max_size(ngx_http_request_t *r,
+    ngx_http_middleware_loc_conf_t *mlcf)
+{
+    size_t            size;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
-    ngx_http_close_connection(fc);
+    size = mlcf->max_size + 3 * r->unparsed_uri.len;
 
-    return NGX_ERROR;
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            size += 6 * (h[i].key.len + h[i].value.len)
+                    + sizeof("x-middleware-request-:\n,") - 1;
+        }
+    }
+
+    if (mlcf->body) {
+        size += mlcf->body_max_size;
+    }
+
+    return size;
 }
 
 
@@ -493,6 +569,9 @@ ngx_http_middleware_copy_headers(ngx_http_request_t *r,
         }
 
         fh->hash = h[i].hash;
+#if (nginx_version >= 1023000)
+        fh->next = NULL;
+#endif
 
         if (ngx_http_middleware_copy_str(fr->pool, &fh->key, &h[i].key)
             != NGX_OK
@@ -701,161 +780,14 @@ ngx_http_middleware_fake_handler(ngx_event_t *ev)
 }
 
 
-/*
- * F decided: whatever it still does is background work, bounded by
- * middleware_background_timeout and, per worker, middleware_background_max
- */
-
-void
-ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
-{
-    ngx_http_middleware_main_conf_t  *mmcf;
-
-    if (fake->background) {
-        return;
-    }
-
-    fake->background = 1;
-
-    mmcf = ngx_http_get_module_main_conf(fake->request,
-                                         ngx_http_middleware_module);
-
-    if (fake->tasks && ngx_http_middleware_queued >= mmcf->background_max) {
-        /*
-         * shed after the decision: the client's response is not affected;
-         * F is finalized from a timer, never from inside its njs call
-         */
-
-        ngx_log_error(NGX_LOG_WARN, fake->request->connection->log, 0,
-                      "middleware: background queue full "
-                      "(middleware_background_max %ui), %ui waitUntil "
-                      "task(s) of request \"%V\" shed",
-                      mmcf->background_max, fake->tasks, &fake->request_id);
-
-        fake->shed = 1;
-        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_SHED, 1);
-
-        fake->timer.cancelable = 1;
-        ngx_add_timer(&fake->timer, 0);
-        return;
-    }
-
-    ngx_queue_insert_tail(&ngx_http_middleware_queue, &fake->queue);
-    ngx_http_middleware_queued++;
-    fake->queued = 1;
-
-    if (fake->tasks) {
-        fake->counted = 1;
-        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_STARTED, 1);
-        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT, 1);
-    }
-
-    /*
-     * not cancelable: on a graceful shutdown or reload the worker waits
-     * for the background work, up to this time limit
-     */
-
-    ngx_add_timer(&fake->timer, fake->background_timeout);
-}
-
-
-static void
-ngx_http_middleware_background_timeout(ngx_event_t *ev)
-{
-    ngx_http_middleware_fake_t  *fake;
-
-    fake = ev->data;
-
-    if (fake->shed) {
-        ngx_http_middleware_cancel(fake, NULL);
-        return;
-    }
-
-    ngx_http_middleware_cancel(fake, "cancelled by "
-                               "middleware_background_timeout");
-}
-
-
-/* ends F with its pending work (njs logs "pending events") */
-
-static void
-ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
-    const char *reason)
-{
-    ngx_uint_t           pending;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-
-    r = fake->request;
-    c = r->connection;
-
-    if (reason) {
-        pending = fake->tasks > fake->fulfilled + fake->rejected
-                  ? fake->tasks - fake->fulfilled - fake->rejected : 0;
-
-        ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                      "middleware: %ui pending waitUntil task(s) of request "
-                      "\"%V\" %s after %M ms", pending, &fake->request_id,
-                      reason, ngx_current_msec - c->start_time);
-    }
-
-    if (!fake->shed) {
-        fake->cancelled = 1;
-    }
-
-    ngx_http_finalize_request(r, NGX_ERROR);
-    ngx_http_run_posted_requests(c);
-}
-
-
 static void
 ngx_http_middleware_fake_cleanup(void *data)
 {
     ngx_http_middleware_fake_t *fake = data;
 
-    ngx_uint_t                  total, settled;
     ngx_http_middleware_ctx_t  *ctx;
 
-    if (fake->timer.timer_set) {
-        ngx_del_timer(&fake->timer);
-    }
-
-    if (fake->queued) {
-        ngx_queue_remove(&fake->queue);
-        ngx_http_middleware_queued--;
-    }
-
-    total = fake->tasks;
-    settled = fake->fulfilled + fake->rejected;
-
-    if (total < settled) {
-        total = settled;
-    }
-
-    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS, total);
-    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED,
-                              fake->fulfilled);
-    ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_REJECTED,
-                              fake->rejected);
-
-    if (fake->cancelled || fake->shed) {
-        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED,
-                                  total - settled);
-    }
-
-    if (fake->counted) {
-        ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT, -1);
-
-        if (fake->cancelled) {
-            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_CANCELLED, 1);
-
-        } else if (fake->rejected) {
-            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_FAILED, 1);
-
-        } else {
-            ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_COMPLETED, 1);
-        }
-    }
+    ngx_http_middleware_queue_done(fake);
 
     ctx = fake->ctx;
 

@@ -63,6 +63,8 @@ static ngx_http_middleware_metric_t  ngx_http_middleware_metrics[] = {
     { NGX_HTTP_MIDDLEWARE_BG_CANCELLED, "background_total",
       "state=\"cancelled\"" },
     { NGX_HTTP_MIDDLEWARE_BG_SHED, "background_total", "state=\"shed\"" },
+    { NGX_HTTP_MIDDLEWARE_BG_UNDECIDED, "background_total",
+      "state=\"undecided\"" },
     { NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT, "background_in_flight", NULL },
     { NGX_HTTP_MIDDLEWARE_TASKS, "tasks_total", "state=\"registered\"" },
     { NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED, "tasks_total",
@@ -71,6 +73,8 @@ static ngx_http_middleware_metric_t  ngx_http_middleware_metrics[] = {
       "state=\"rejected\"" },
     { NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED, "tasks_total",
       "state=\"cancelled\"" },
+    { NGX_HTTP_MIDDLEWARE_TASKS_REFUSED, "tasks_total",
+      "state=\"refused\"" },
     { 0, NULL, NULL }
 };
 

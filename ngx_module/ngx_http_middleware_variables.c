@@ -38,6 +38,8 @@ static ngx_int_t ngx_http_middleware_flag_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_middleware_tasks_max_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_int_t ngx_http_middleware_value(ngx_http_variable_value_t *v,
@@ -70,6 +72,10 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
 
     { ngx_string("middleware_body"), NULL,
       ngx_http_middleware_flag_variable, 1,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_tasks_max"), NULL,
+      ngx_http_middleware_tasks_max_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_action"), NULL,
@@ -258,6 +264,9 @@ ngx_http_middleware_set_report_variable(ngx_http_request_t *r,
         } else if (eq - key == 8 && ngx_strncmp(key, "rejected", 8) == 0) {
             fake->rejected = n;
             fake->reported = 1;
+
+        } else if (eq - key == 7 && ngx_strncmp(key, "refused", 7) == 0) {
+            fake->refused = n;
         }
     }
 
@@ -268,6 +277,33 @@ invalid:
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "middleware: invalid report \"%*s\"",
                   (size_t) ngx_min(v->len, 64), v->data);
+}
+
+
+/* on F: middleware_tasks_max of R's location, for the runtime's waitUntil */
+
+static ngx_int_t
+ngx_http_middleware_tasks_max_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                      *p;
+    ngx_http_middleware_fake_t  *fake;
+
+    fake = ngx_http_middleware_fake(r);
+
+    if (fake == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_middleware_value(v, p,
+                                     ngx_sprintf(p, "%ui", fake->tasks_max)
+                                     - p);
 }
 
 

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mw_decision.h>
@@ -46,6 +47,7 @@ typedef struct {
 } mw_decision_seen_t;
 
 
+static int mw_decision_is_request(const unsigned char *p, size_t len);
 static int mw_decision_status(unsigned char *p, size_t len,
     mw_decision_t *d, char *err, size_t errlen);
 static int mw_decision_field(unsigned char *p, unsigned char *last,
@@ -56,8 +58,7 @@ static int mw_decision_override_list(const mw_header_t *h, char *err,
     size_t errlen);
 static int mw_decision_request(mw_decision_t *d, mw_header_t *fields,
     size_t n, size_t nrequest, mw_alloc_t *a);
-static int mw_decision_listed(const mw_header_t *fields, size_t n,
-    const unsigned char *name, size_t len);
+static int mw_decision_name_cmp(const void *one, const void *two);
 static int mw_decision_kind(mw_decision_t *d, mw_decision_seen_t *seen,
     char *err, size_t errlen);
 static int mw_decision_list_item(unsigned char **pp, unsigned char *last,
@@ -85,7 +86,7 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     mw_alloc_t *a, char *err, size_t errlen)
 {
     int                  rc;
-    size_t               i, n;
+    size_t               i, n, nother;
     mw_header_t         *fields;
     unsigned char       *p, *lf, *end;
     mw_decision_seen_t   seen;
@@ -107,6 +108,7 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     end = payload + len;
     p = payload + MW_DECISION_MAGIC_LEN + 4;
     n = 0;
+    nother = 0;
 
     for ( ;; ) {
         lf = memchr(p, '\n', end - p);
@@ -121,7 +123,18 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
             break;
         }
 
-        if (++n > MW_DECISION_MAX_FIELDS) {
+        /*
+         * the request header override carries the client's own headers
+         * back: those fields are bounded by the size limit only, which
+         * the glue raises by what the client sent, so that no client can
+         * turn a decision into a failure by sending many header lines
+         */
+
+        n++;
+
+        if (!mw_decision_is_request(p, lf - p)
+            && ++nother > MW_DECISION_MAX_FIELDS)
+        {
             mw_decision_error(err, errlen,
                               "too many headers in middleware decision, "
                               "the limit is %d", MW_DECISION_MAX_FIELDS);
@@ -221,6 +234,16 @@ mw_decision_kind_name(mw_decision_kind_e kind)
     }
 
     return "unknown";
+}
+
+
+/* a raw line that starts with "x-middleware-request-" (any case) */
+
+static int
+mw_decision_is_request(const unsigned char *p, size_t len)
+{
+    return len > MW_F_REQUEST_LEN
+           && mw_header_name_eq(p, MW_F_REQUEST_LEN, MW_F_REQUEST);
 }
 
 
@@ -447,14 +470,74 @@ mw_decision_override_list(const mw_header_t *h, char *err, size_t errlen)
 }
 
 
-/* the x-middleware-request-<name> fields listed by the override */
+/*
+ * The x-middleware-request-<name> fields listed by the override.  The
+ * listed names are collected and sorted once, each field is then looked
+ * up by binary search: n log n in the number of fields (a client with many
+ * header lines must not cost the worker quadratic time).
+ */
 
 static int
 mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
     size_t nrequest, mw_alloc_t *a)
 {
-    size_t        i;
-    mw_header_t  *h, *r;
+    size_t          i, nlisted;
+    mw_str_t       *listed, key;
+    mw_header_t    *h, *r;
+    unsigned char  *p, *last, *s, *e;
+
+    /* count, then collect the non-empty names of every override list */
+
+    nlisted = 0;
+
+    for (i = 0; i < n; i++) {
+        if (!mw_header_name_eq(fields[i].name.data, fields[i].name.len,
+                               MW_F_OVERRIDE))
+        {
+            continue;
+        }
+
+        p = fields[i].value.data;
+        last = p + fields[i].value.len;
+
+        while (mw_decision_list_item(&p, last, &s, &e)) {
+            if (s != e) {
+                nlisted++;
+            }
+        }
+    }
+
+    if (nlisted == 0) {
+        return MW_OK;
+    }
+
+    listed = a->alloc(a->data, nlisted * sizeof(mw_str_t));
+    if (listed == NULL) {
+        return MW_NOMEM;
+    }
+
+    nlisted = 0;
+
+    for (i = 0; i < n; i++) {
+        if (!mw_header_name_eq(fields[i].name.data, fields[i].name.len,
+                               MW_F_OVERRIDE))
+        {
+            continue;
+        }
+
+        p = fields[i].value.data;
+        last = p + fields[i].value.len;
+
+        while (mw_decision_list_item(&p, last, &s, &e)) {
+            if (s != e) {
+                listed[nlisted].data = s;
+                listed[nlisted].len = e - s;
+                nlisted++;
+            }
+        }
+    }
+
+    qsort(listed, nlisted, sizeof(mw_str_t), mw_decision_name_cmp);
 
     r = NULL;
 
@@ -463,10 +546,17 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
 
         if (h->name.len <= MW_F_REQUEST_LEN
             || !mw_header_name_eq(h->name.data, MW_F_REQUEST_LEN,
-                                  MW_F_REQUEST)
-            || !mw_decision_listed(fields, n,
-                                   h->name.data + MW_F_REQUEST_LEN,
-                                   h->name.len - MW_F_REQUEST_LEN))
+                                  MW_F_REQUEST))
+        {
+            continue;
+        }
+
+        key.data = h->name.data + MW_F_REQUEST_LEN;
+        key.len = h->name.len - MW_F_REQUEST_LEN;
+
+        if (bsearch(&key, listed, nlisted, sizeof(mw_str_t),
+                    mw_decision_name_cmp)
+            == NULL)
         {
             continue;
         }
@@ -480,8 +570,7 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
             d->request.elts = r;
         }
 
-        r[d->request.nelts].name.data = h->name.data + MW_F_REQUEST_LEN;
-        r[d->request.nelts].name.len = h->name.len - MW_F_REQUEST_LEN;
+        r[d->request.nelts].name = key;
         r[d->request.nelts].value = h->value;
         d->request.nelts++;
     }
@@ -490,47 +579,34 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
 }
 
 
-/*
- * 1 if a name is in one of the override lists; the lists were validated,
- * the comparison is case-insensitive
- */
+/* qsort() and bsearch() order of header names: case-insensitive */
 
 static int
-mw_decision_listed(const mw_header_t *fields, size_t n,
-    const unsigned char *name, size_t len)
+mw_decision_name_cmp(const void *one, const void *two)
 {
-    size_t          i, k;
-    unsigned char  *p, *last, *s, *e;
+    size_t           i, len;
+    unsigned char    c1, c2;
+    const mw_str_t  *s1, *s2;
 
-    for (i = 0; i < n; i++) {
-        if (!mw_header_name_eq(fields[i].name.data, fields[i].name.len,
-                               MW_F_OVERRIDE))
-        {
-            continue;
-        }
+    s1 = one;
+    s2 = two;
 
-        p = fields[i].value.data;
-        last = p + fields[i].value.len;
+    len = s1->len < s2->len ? s1->len : s2->len;
 
-        while (mw_decision_list_item(&p, last, &s, &e)) {
+    for (i = 0; i < len; i++) {
+        c1 = mw_decision_lower(s1->data[i]);
+        c2 = mw_decision_lower(s2->data[i]);
 
-            if ((size_t) (e - s) != len) {
-                continue;
-            }
-
-            for (k = 0; k < len; k++) {
-                if (mw_decision_lower(s[k]) != mw_decision_lower(name[k])) {
-                    break;
-                }
-            }
-
-            if (k == len) {
-                return 1;
-            }
+        if (c1 != c2) {
+            return c1 < c2 ? -1 : 1;
         }
     }
 
-    return 0;
+    if (s1->len == s2->len) {
+        return 0;
+    }
+
+    return s1->len < s2->len ? -1 : 1;
 }
 
 

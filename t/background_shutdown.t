@@ -18,6 +18,11 @@ $t->write_file_expand('mw.js', <<'EOF');
 import server from 'next/server.js';
 
 function middleware(request, event) {
+    if (request.nextUrl.pathname === '/gone') {
+        /* never decides, the client goes away */
+        return new Promise(function (resolve) { setTimeout(resolve, 60000); });
+    }
+
     event.waitUntil(ngx.fetch('http://127.0.0.1:%%PORT_2%%/hang'));
     return server.NextResponse.next();
 }
@@ -55,6 +60,7 @@ http {
 
         location / {
             middleware @mw;
+            middleware_timeout 60s;
             return 200 "ok\n";
         }
 
@@ -82,6 +88,13 @@ is(status($r), 200, 'response not held by the pending task');
 like($t->read_file('mw.log'), qr{^/task next \d+$}m,
      '$middleware_time in the access log');
 
+# a client gone before the decision: its undecided detached request
+my $s = $t->http_start("GET /gone HTTP/1.1\r\nHost: localhost\r\n\r\n");
+sleep 0.2;
+close $s;
+ok($t->wait_for_log(qr/client request ended before the decision/, 5),
+   'client gone before the decision');
+
 sleep 0.3;
 my $t0 = time();
 ok($t->stop('QUIT', 20), 'graceful shutdown ends');
@@ -90,6 +103,8 @@ cmp_ok(time() - $t0, '<', $ENV{TEST_NGINX_VALGRIND} ? 15 : 5,
 
 like($t->error_log(), qr/\[warn\].*middleware: 1 pending waitUntil task\(s\) of request "\w+" cancelled by worker shutdown/,
      'the cancelled task is logged with its count and request');
+like($t->error_log(), qr/\[warn\].*middleware: undecided detached request of request "\w+" cancelled by worker shutdown/,
+     'the undecided one is logged as such');
 
 $t->no_alerts_ok();
 

@@ -14,6 +14,10 @@ use File::Temp qw(tempdir);
 use Mw::Nginx;
 
 my $repo = Mw::Nginx->repo();
+
+# build.sh as a user runs it: not with the settings of the matrix run
+# (another nginx's configure flags, another njs CLI) this test may be in
+delete @ENV{qw(NGINX_CONFIGURE_ARGS NJS_CLI NJS_ENGINE MW_BUILD_DIR)};
 mkdir "$repo/t/tmp";
 my $bin = tempdir('deps-XXXXXX', DIR => "$repo/t/tmp", CLEANUP => 1);
 

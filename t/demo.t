@@ -16,68 +16,112 @@ use Mw::Nginx qw(status header body);
 my $module = $ENV{TEST_NGINX_MODULE};
 plan(skip_all => 'TEST_NGINX_MODULE is not set') unless $module && -f $module;
 
-for my $p (8080 .. 8082) {
-    plan(skip_all => "port $p is busy")
-        if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p");
+# the demo is a script of its own (key generation, nginx -t, nginx): it is
+# tested with the plain module by ./build.sh test
+plan(skip_all => 'the demo does not run under ./build.sh asan')
+    if $ENV{TEST_NGINX_ASAN};
+
+# three consecutive free ports: the demo's PORT, PORT+1, PORT+2
+
+sub free_base {
+    for (1 .. 200) {
+        my $base = 20000 + int(rand(30000));
+        my @s = map {
+            IO::Socket::INET->new(LocalAddr => "127.0.0.1:$_", Listen => 1,
+                                  ReuseAddr => 1)
+        } $base .. $base + 2;
+        return $base if 3 == grep { defined } @s;
+    }
+    die "no three free ports\n";
 }
+
+my $port = free_base();
 
 my $repo = Mw::Nginx->repo();
 my $out = "$repo/t/tmp/demo.out";
 mkdir "$repo/t/tmp";
+
+# the demo runs "nginx" from PATH and loads njs from NJS_MODULE: the
+# harness's binary and njs module (TEST_NGINX_BINARY, TEST_NGINX_NJS)
+
+my $bin = "$repo/t/tmp/demo-bin";
+mkdir $bin;
+unlink "$bin/nginx";
+symlink(Mw::Nginx->nginx_binary(), "$bin/nginx") or die "symlink: $!\n";
 
 my $pid = fork();
 die "fork: $!\n" unless defined $pid;
 
 if ($pid == 0) {
     setpgrp(0, 0);
+
+    # run in the background, the suite ignores SIGINT, and so would the
+    # demo: Ctrl-C must work there as in a terminal
+    $SIG{INT} = 'DEFAULT';
+
+    $ENV{PATH} = "$bin:$ENV{PATH}";
+    $ENV{NJS_MODULE} = Mw::Nginx->njs_module();
     open STDOUT, '>', $out or die;
     open STDERR, '>&', \*STDOUT or die;
-    exec "$repo/examples/demo/run", $module or exit 127;
+    exec "$repo/examples/demo/run", $module, $port or exit 127;
+}
+
+# whatever happens to this test, the demo's process group goes with it
+
+my $stopped = 0;
+
+END {
+    if ($pid && !$stopped) {
+        kill 'INT', -$pid;
+        sleep 1;
+        kill 'KILL', -$pid;
+        waitpid($pid, 0);
+    }
 }
 
 my $up = 0;
 for (1 .. 200) {
     last if waitpid($pid, WNOHANG) == $pid;
-    if (IO::Socket::INET->new(PeerAddr => '127.0.0.1:8080')) { $up = 1; last }
+    if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")) { $up = 1; last }
     sleep 0.05;
 }
 
-ok($up, 'the demo listens on 127.0.0.1:8080') or do {
+ok($up, "the demo listens on 127.0.0.1:$port") or do {
     open my $fh, '<', $out; local $/; diag(<$fh>); done_testing(); exit;
 };
 
 my $text = do { open my $fh, '<', $out or die; local $/; <$fh> };
-my ($good) = $text =~ /-b '__session=([^']+)' http:\/\/127\.0\.0\.1:8080\/dashboard\n/;
+my ($good) = $text =~ /-b '__session=([^']+)' http:\/\/127\.0\.0\.1:$port\/dashboard\n/;
 ok($good, 'the instructions carry a valid token');
 
-my $t = bless { ports => { 0 => 8080 }, dir => "$repo/t/tmp" }, 'Mw::Nginx';
+my $t = bless { ports => { 0 => $port }, dir => "$repo/t/tmp" }, 'Mw::Nginx';
 
-my $r = $t->http_get('/', port => 8080, host => '127.0.0.1:8080');
+my $r = $t->http_get('/', port => $port, host => "127.0.0.1:$port");
 is(status($r), 200, 'public page');
 
-$r = $t->http_get('/dashboard', port => 8080, host => '127.0.0.1:8080');
+$r = $t->http_get('/dashboard', port => $port, host => "127.0.0.1:$port");
 is(status($r), 307, 'protected page without a session: redirect');
-like(header($r, 'location'), qr{^http://127\.0\.0\.1:8080/sign-in\?redirect_url=},
+like(header($r, 'location'), qr{^http://127\.0\.0\.1:$port/sign-in\?redirect_url=},
      'to sign-in');
 
-$r = $t->http_get('/dashboard', port => 8080, host => '127.0.0.1:8080',
+$r = $t->http_get('/dashboard', port => $port, host => "127.0.0.1:$port",
                   headers => [Cookie => "__session=$good",
                               'X-User-Id' => 'admin']);
 is(status($r), 200, 'with the session: the upstream answers');
 like(body($r), qr/"userId": "user_2demo"/, 'the upstream sees the user');
 unlike(body($r), qr/admin/, 'the forged x-user-id is gone');
 
-like(body($r), qr/"host": "127\.0\.0\.1:8080"/,
+like(body($r), qr/"host": "127\.0\.0\.1:$port"/,
      'the upstream sees the Host with its port');
 
-$r = $t->http_get('/api/me', port => 8080, host => '127.0.0.1:8080');
+$r = $t->http_get('/api/me', port => $port, host => "127.0.0.1:$port");
 is(status($r), 401, 'API without a token: 401');
 
-$r = $t->http_get('/api/me', port => 8080, host => '127.0.0.1:8080',
+$r = $t->http_get('/api/me', port => $port, host => "127.0.0.1:$port",
                   headers => [Authorization => "Bearer ${good}x"]);
 is(status($r), 401, 'API with a bad token: 401');
 
-$r = $t->http_get('/metrics', port => 8080, host => '127.0.0.1:8080');
+$r = $t->http_get('/metrics', port => $port, host => "127.0.0.1:$port");
 like(body($r), qr/^nginx_middleware_runs_total \d+$/m, 'metrics');
 
 # telemetry at info in collector.log; one access log per server
@@ -103,9 +147,10 @@ for (1 .. 200) {
 }
 ok($gone, 'Ctrl-C stops the demo');
 kill 'KILL', -$pid unless $gone;
+$stopped = 1;
 
 $text = do { open my $fh, '<', $out or die; local $/; <$fh> };
 like($text, qr/demo stopped/, 'and says so');
-ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1:8080'), 'port 8080 is free again');
+ok(!IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port"), "port $port is free again");
 
 done_testing();

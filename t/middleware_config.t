@@ -49,7 +49,7 @@ EOF
 }
 
 my $module = $ENV{TEST_NGINX_MODULE};
-my $njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
+my $njs = Mw::Nginx->njs_module();
 my $d = $t->testdir();
 my $base = "pid $d/nginx.pid;\nerror_log $d/error.log;\n";
 
@@ -104,5 +104,21 @@ like($out, qr/invalid middleware location "mw"/, 'not a named location: says so'
         location @mw { js_content mw.handle; }
 EOF
 is($rc, 0, 'inherited from server, "off" in a location: passes') or diag($out);
+
+($rc, $out) = conf("%%TEST_GLOBALS%%", <<'EOF');
+        middleware_tasks_max 0;
+        location / { middleware @mw; return 204; }
+        location @mw { js_content mw.handle; }
+EOF
+isnt($rc, 0, 'middleware_tasks_max 0: fails');
+like($out, qr/"middleware_tasks_max" must be at least 1/,
+     'middleware_tasks_max 0: says so');
+
+($rc, $out) = conf("%%TEST_GLOBALS%%", <<'EOF');
+        middleware_tasks_max 10000;
+        location / { middleware @mw; return 204; }
+        location @mw { js_content mw.handle; }
+EOF
+is($rc, 0, 'middleware_tasks_max 10000: passes') or diag($out);
 
 done_testing();

@@ -420,7 +420,7 @@ ok($t->wait_for_log(qr/middleware timed out after \d+ ms/, 5),
 
 $r = $t->http_get('/unsettled');
 is(status($r), 500, 'a promise that can never settle: 500');
-ok($t->wait_for_log(qr/instead of a decision.*\/unsettled/, 5),
+ok($t->wait_for_log(qr/finished without a decision.*\/unsettled/, 5),
    'a promise that can never settle: logged');
 
 $r = $t->http_get('/never-pass');

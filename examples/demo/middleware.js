@@ -3,7 +3,8 @@
  * in front of a demo upstream, plus the upstream and the collector
  * themselves (so that the demo needs nothing but nginx).
  *
- * jwks is a global made by "js_preload_object jwks from .../jwks.json;".
+ * The JWKS is read from the demo's jwks.json on first use, once per JS
+ * context (clerk.jwksFromFile: works on the njs and QuickJS engines).
  */
 
 import server from 'next/server.js';
@@ -13,7 +14,7 @@ import telemetry from 'telemetry.js';
 
 var auth = clerk.protectRoutes({
     server: server,
-    jwks: jwks,
+    jwks: clerk.jwksFromFile('@PREFIX@/jwks.json'),
     issuer: 'https://demo.clerk.test',
     authorizedParties: ['http://127.0.0.1:8080'],
     protectedRoutes: ['/dashboard(.*)', '/api/(.*)'],

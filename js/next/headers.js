@@ -391,6 +391,54 @@ function protoHeaders() {
         this._list = list;
     };
 
+    /*
+     * internal: set() of many names at once, as consecutive set() calls would
+     * (a name keeps the place of its first line, the last value given wins),
+     * in one pass over the list instead of one per name
+     */
+    p._setMany = function (pairs) {
+        var i, e, k, at, done, list;
+
+        at = {};
+
+        for (i = 0; i < pairs.length; i++) {
+            pairs[i][0] = checkName('set', pairs[i][0]);
+            pairs[i][1] = checkValue('set', pairs[i][0], pairs[i][1]);
+            at[' ' + pairs[i][0].toLowerCase()] = i;
+        }
+
+        this._change();
+
+        done = {};
+        list = [];
+
+        for (i = 0; i < this._list.length; i++) {
+            e = this._list[i];
+            k = ' ' + e.lname;
+
+            if (!at.hasOwnProperty(k)) {
+                list.push(e);
+
+            } else if (!done.hasOwnProperty(k)) {
+                done[k] = true;
+                list.push({ name: e.name, lname: e.lname,
+                            value: pairs[at[k]][1] });
+            }
+        }
+
+        for (i = 0; i < pairs.length; i++) {
+            k = ' ' + pairs[i][0].toLowerCase();
+
+            if (!done.hasOwnProperty(k)) {
+                done[k] = true;
+                list.push({ name: pairs[i][0], lname: k.slice(1),
+                            value: pairs[at[k]][1] });
+            }
+        }
+
+        this._list = list;
+    };
+
     p['delete'] = function (name) {
         var i, lname, list;
 

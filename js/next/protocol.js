@@ -155,49 +155,46 @@ function overrideFields(h) {
 function encodeHead(status, fields) {
     var i, n, names, values, ln, lv, head;
 
-    n = fields.length;
-    head = 'MW1 ' + status + '\n';
+    /* one join: repeated += copies the head once per field */
 
-    if (n < 4) {
-        /* below 4 fields the joins and splits cost more than they save */
+    n = fields.length;
+    head = ['MW1 ' + status + '\n'];
+
+    if (n >= 4) {
+        names = [];
+        values = [];
 
         for (i = 0; i < n; i++) {
-            head += escapeName(fields[i][0]) + ':'
-                    + escapeValue(fields[i][1]) + '\n';
+            names.push(String(fields[i][0]));
+            values.push(String(fields[i][1]));
         }
 
-        return head + '\n';
-    }
+        ln = names.join('\n').toLowerCase();
+        lv = values.join('\n');
 
-    names = [];
-    values = [];
+        if (PLAIN_NAMES.test(ln) && PLAIN_VALUES.test(lv)) {
+            names = ln.split('\n');
 
-    for (i = 0; i < n; i++) {
-        names.push(String(fields[i][0]));
-        values.push(String(fields[i][1]));
-    }
+            if (names.length === n && lv.split('\n').length === n) {
+                for (i = 0; i < n; i++) {
+                    head.push(names[i] + ':' + values[i] + '\n');
+                }
 
-    ln = names.join('\n').toLowerCase();
-    lv = values.join('\n');
-
-    if (PLAIN_NAMES.test(ln) && PLAIN_VALUES.test(lv)) {
-        names = ln.split('\n');
-
-        if (names.length === n && lv.split('\n').length === n) {
-            for (i = 0; i < n; i++) {
-                head += names[i] + ':' + values[i] + '\n';
+                head.push('\n');
+                return head.join('');
             }
-
-            return head + '\n';
         }
     }
 
+    /* below 4 fields the joins and splits cost more than they save */
+
     for (i = 0; i < n; i++) {
-        head += escapeName(fields[i][0]) + ':' + escapeValue(fields[i][1])
-                + '\n';
+        head.push(escapeName(fields[i][0]) + ':' + escapeValue(fields[i][1])
+                  + '\n');
     }
 
-    return head + '\n';
+    head.push('\n');
+    return head.join('');
 }
 
 
@@ -241,12 +238,33 @@ function next() {
 }
 
 
+/*
+ * a message may quote the very bytes a header check refused: CR, LF, NUL
+ * and the other controls are written as \r \n \0 \xHH (and \ as \\),
+ * so that the message is one valid field and one log line
+ */
+
+var CONTROL = /[\\\x00-\x08\x0a-\x1f\x7f]/g;
+
+
+function escapeMessage(s) {
+    return s.replace(CONTROL, function (c) {
+        var n = c.charCodeAt(0);
+
+        return c === '\\' ? '\\\\' : c === '\r' ? '\\r' : c === '\n' ? '\\n'
+               : n === 0 ? '\\0'
+               : '\\x' + (n < 16 ? '0' : '') + n.toString(16);
+    });
+}
+
+
 function error(message, passThrough) {
     var fields;
 
     /* a message is Unicode text: send its UTF-8 bytes */
 
-    message = util.bytesToBinary(util.utf8Encode(String(message)));
+    message = util.bytesToBinary(util.utf8Encode(
+                  escapeMessage(String(message))));
     fields = [['x-middleware-error', message]];
 
     if (passThrough) {

@@ -152,25 +152,31 @@ function handleMiddlewareField(init) {
 /* the x-middleware-request-* view of res._override, once, on first read */
 
 function showOverride(res) {
-    var keys, headers;
+    var keys, seen, pairs;
 
     if (res._view !== true) {
         return;
     }
 
     res._view = false;
+
+    /* linear in the number of headers: a client chooses that number */
+
     keys = [];
-    headers = res._headers;
+    seen = {};
+    pairs = [];
 
     res._override.forEach(function (value, key) {
-        if (keys.indexOf(key) === -1) {
+        if (!seen.hasOwnProperty(' ' + key)) {
+            seen[' ' + key] = true;
             keys.push(key);
         }
 
-        headers.set('x-middleware-request-' + key, value);
+        pairs.push(['x-middleware-request-' + key, value]);
     });
 
-    headers.set('x-middleware-override-headers', keys.join(','));
+    pairs.push(['x-middleware-override-headers', keys.join(',')]);
+    res._headers._setMany(pairs);
 }
 
 

@@ -26,6 +26,7 @@
  * encoding), and this one (NextFetchEvent, serve).
  */
 
+import outcomeMod from './outcome.js';
 import util from './util.js';
 import headersMod from './headers.js';
 import urlMod from './url.js';
@@ -35,6 +36,8 @@ import responseMod from './response.js';
 import matcherMod from './matcher.js';
 import protocol from './protocol.js';
 import web from './web.js';
+import globals from './globals.js';
+import useragent from './useragent.js';
 
 
 var Response = responseMod.Response;
@@ -65,6 +68,9 @@ var SOURCE_PAGE = '/middleware';
 
 var current = null;
 
+/* console, crypto.randomUUID, structuredClone, queueMicrotask */
+globals.install(function () { return current; });
+
 
 function getRequestExecutionContext() {
     return current ? current.api : null;
@@ -91,16 +97,22 @@ function Context(r) {
     this.module = (id !== undefined);
     this.requestId = id || variable(r, 'request_id') || '';
     this.tasks = [];              /* settled-never-rejecting wrappers */
+    this.tasksMax = Number(variable(r, 'middleware_tasks_max')) || 0;
+    this.refused = 0;
     this.fulfilled = 0;
     this.rejected = 0;
     this.passThrough = false;
     this.decided = false;
     this.afterQueue = [];
+    this.outcomePromise = null;
 
     this.api = {
         requestId: this.requestId,
         waitUntil: function (promise) { self.waitUntil(promise); },
-        passThroughOnException: function () { self.passThrough = true; }
+        passThroughOnException: function () { self.passThrough = true; },
+
+        /* extension: R's outcome, next/outcome.js */
+        get outcome() { return self.outcome(); }
     };
 }
 
@@ -390,10 +402,30 @@ function protoContext() {
 
     contextReady = true;
 
+    /* one wait per request, started on first use */
     p = Context.prototype;
+
+    p.outcome = function () {
+        if (this.outcomePromise === null) {
+            this.outcomePromise = outcomeMod.wait(this.r, this.module);
+        }
+
+        return this.outcomePromise;
+    };
 
     p.waitUntil = function (promise) {
         var self = this, wrapped;
+
+        /* middleware_tasks_max: one request must not hold the worker */
+
+        if (this.tasksMax && this.tasks.length >= this.tasksMax) {
+            this.refused++;
+            Promise.resolve(promise).then(null, function () {});
+
+            throw new RangeError('waitUntil: more than ' + this.tasksMax
+                                 + ' tasks for one request '
+                                 + '(middleware_tasks_max)');
+        }
 
         wrapped = Promise.resolve(promise).then(function () {
             self.fulfilled++;
@@ -412,10 +444,19 @@ function protoContext() {
         this.tasks.push(wrapped);
     };
 
-    /* functions given to after(): run once the decision is sent */
+    /*
+     * functions given to after(): run once the decision is sent; extension:
+     * a function that declares a parameter runs once the client response has
+     * ended, with its outcome
+     */
     p.after = function (task) {
         if (typeof task !== 'function') {
             this.waitUntil(task);
+            return;
+        }
+
+        if (task.length > 0) {
+            this.waitUntil(this.outcome().then(task));
             return;
         }
 
@@ -456,7 +497,12 @@ function protoContext() {
         this.afterQueue = [];
 
         for (i = 0; i < queue.length; i++) {
-            this.waitUntil(Promise.resolve().then(queue[i]));
+            try {
+                this.waitUntil(Promise.resolve().then(queue[i]));
+
+            } catch (e) {
+                /* over middleware_tasks_max: counted as refused */
+            }
         }
     };
 
@@ -475,7 +521,8 @@ function protoContext() {
         }
 
         this.report('tasks=' + this.tasks.length + ' fulfilled='
-                    + this.fulfilled + ' rejected=' + this.rejected);
+                    + this.fulfilled + ' rejected=' + this.rejected
+                    + (this.refused ? ' refused=' + this.refused : ''));
 
         if (current === this) {
             current = null;
@@ -535,6 +582,19 @@ function protoNextFetchEvent() {
         enumerable: true,
         configurable: true
     });
+
+    /* extension: a Promise of R's outcome (next/outcome.js) */
+    Object.defineProperty(NextFetchEvent.prototype, 'outcome', {
+        get: function () {
+            if (this._context && 'outcome' in this._context) {
+                return this._context.outcome;
+            }
+
+            return outcomeMod.wait(null, false);
+        },
+        enumerable: true,
+        configurable: true
+    });
 }
 
 
@@ -542,6 +602,8 @@ export default {
     serve: serve,
     getRequestExecutionContext: getRequestExecutionContext,
     after: after,
+    userAgent: useragent.userAgent,
+    userAgentFromString: useragent.userAgentFromString,
     NextRequest: requestMod.NextRequest,
     NextResponse: responseMod.NextResponse,
     Response: Response,

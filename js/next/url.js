@@ -914,12 +914,21 @@ function URLSearchParams(init) {
 }
 
 
-function makeIterator(items) {
+function liveIterator(params, kind) {
     var i = 0;
     var it = {
         next: function () {
-            return (i < items.length) ? { value: items[i++], done: false }
-                                      : { value: undefined, done: true };
+            var p;
+
+            if (i >= params._list.length) {
+                return { value: undefined, done: true };
+            }
+
+            p = params._list[i++];
+
+            return { value: (kind === 0) ? [p[0], p[1]]
+                            : (kind === 1) ? p[0] : p[1],
+                     done: false };
         }
     };
 
@@ -1165,24 +1174,30 @@ function protoURLSearchParams() {
         this._update();
     };
 
+    /*
+     * forEach and the iterators walk the live list by index, as WHATWG
+     * says: an entry deleted meanwhile is not visited (delete() may
+     * replace this._list, so it is read at each step)
+     */
     p.forEach = function (callback, thisArg) {
-        var i, list = this._list.slice();
+        var i, e;
 
-        for (i = 0; i < list.length; i++) {
-            callback.call(thisArg, list[i][1], list[i][0], this);
+        for (i = 0; i < this._list.length; i++) {
+            e = this._list[i];
+            callback.call(thisArg, e[1], e[0], this);
         }
     };
 
     p.entries = function () {
-        return makeIterator(this._list.map(function (p) { return [p[0], p[1]]; }));
+        return liveIterator(this, 0);
     };
 
     p.keys = function () {
-        return makeIterator(this._list.map(function (p) { return p[0]; }));
+        return liveIterator(this, 1);
     };
 
     p.values = function () {
-        return makeIterator(this._list.map(function (p) { return p[1]; }));
+        return liveIterator(this, 2);
     };
 
     p.toString = function () {

@@ -205,7 +205,7 @@ test('error message with CR LF is escaped', async function (t) {
     await tap.ticks();
 
     t.is(r.payload(), 'MW1 500\n'
-         + 'x-middleware-error:Error: line1%0D%0Aline2 100%25\n\n',
+         + 'x-middleware-error:Error: line1\\r\\nline2 100%25\n\n',
          'payload');
 });
 

@@ -1191,6 +1191,74 @@ START_TEST(test_field_limit)
 END_TEST
 
 
+/*
+ * a header-copying middleware sends one x-middleware-request-* field per
+ * client header line: those never count against the field limit (issue:
+ * a client with 1,000 header lines turned the decision into a failure)
+ */
+
+static unsigned char *
+t_override(size_t n, size_t nother, size_t *len)
+{
+    size_t          i, o;
+    unsigned char  *p;
+
+    p = t_alloc.alloc(t_alloc.data, 128 + n * 64 + nother * 16);
+    ck_assert_ptr_nonnull(p);
+
+    o = (size_t) sprintf((char *) p, "MW1 200\nx-middleware-next:1\n"
+                         "x-middleware-override-headers:");
+
+    /* listed in the opposite order of the fields, and in another case */
+
+    for (i = 0; i < n; i++) {
+        o += sprintf((char *) p + o, "%sH%zu", i ? "," : "", n - 1 - i);
+    }
+
+    p[o++] = '\n';
+
+    for (i = 0; i < n; i++) {
+        o += sprintf((char *) p + o, "x-middleware-request-h%zu:v%zu\n",
+                     i, i);
+    }
+
+    /* not listed: dropped */
+    o += sprintf((char *) p + o, "x-middleware-request-unlisted:1\n");
+
+    for (i = 0; i < nother; i++) {
+        o += sprintf((char *) p + o, "x-r%zu:1\n", i);
+    }
+
+    p[o++] = '\n';
+    *len = o;
+
+    return p;
+}
+
+
+START_TEST(test_field_limit_request)
+{
+    size_t          len;
+    unsigned char  *p;
+
+    /* next + the list + 998 = 1000 other fields, and 20,001 request ones */
+
+    p = t_override(20000, 998, &len);
+    ck_assert_int_eq(t_parse(p, len), MW_OK);
+    ck_assert_int_eq(d.kind, MW_DECISION_NEXT);
+    ck_assert_uint_eq(d.request.nelts, 20000);
+    ck_assert_uint_eq(d.response.nelts, 998);
+    t_str_eq_n(d.request.elts[0].name, (unsigned char *) "h0", 2);
+    t_str_eq_n(d.request.elts[19999].name, (unsigned char *) "h19999", 6);
+    t_str_eq_n(d.request.elts[19999].value, (unsigned char *) "v19999", 6);
+
+    p = t_override(20000, 999, &len);
+    ck_assert_int_eq(t_parse(p, len), MW_ERROR);
+    ck_assert_msg(strstr(err, "too many headers") != NULL, "%s", err);
+}
+END_TEST
+
+
 /* --- err ------------------------------------------------------------------ */
 
 
@@ -1421,6 +1489,7 @@ decision_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_field_limit);
+    tcase_add_test(tc, test_field_limit_request);
     tcase_add_test(tc, test_err_quote_limit);
     tcase_add_test(tc, test_err_longest_fits);
     tcase_add_test(tc, test_err_truncation);

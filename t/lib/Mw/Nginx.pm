@@ -24,6 +24,11 @@ my $NJS = $ENV{TEST_NGINX_NJS}
     || '/usr/lib/nginx/modules/ngx_http_js_module.so';
 my $VALGRIND = $ENV{TEST_NGINX_VALGRIND};
 
+# ./build.sh asan: the module is built with ASan + UBSan, nginx is not;
+# the runtime (TEST_NGINX_ASAN_PRELOAD) is preloaded into nginx and every
+# process writes its reports to the test directory, checked at stop()
+my $ASAN = $ENV{TEST_NGINX_ASAN};
+
 # njs >= 0.8.6 built with QuickJS: TEST_NGINX_ENGINE=qjs runs every test
 # on that engine (js_engine qjs;), with njs's default context reuse
 my $ENGINE = $ENV{TEST_NGINX_ENGINE} || '';
@@ -151,9 +156,27 @@ sub nginx_cmd {
     return ($NGINX, '-p', "$d/", '-c', "$d/nginx.conf", '-e', "$d/error.log");
 }
 
+sub asan_env {
+    my ($self) = @_;
+    my $d = $self->{dir};
+
+    return unless $ASAN;
+
+    $ENV{LD_PRELOAD} = $ENV{TEST_NGINX_ASAN_PRELOAD}
+        if $ENV{TEST_NGINX_ASAN_PRELOAD};
+    $ENV{ASAN_OPTIONS} = "log_path=$d/asan:detect_leaks=1"
+        . ':fast_unwind_on_malloc=0:malloc_context_size=30';
+    $ENV{UBSAN_OPTIONS} = "log_path=$d/ubsan:print_stacktrace=1";
+}
+
 sub test_config {
     my ($self) = @_;
     my @cmd = ($self->nginx_cmd(), '-t');
+    local %ENV = %ENV;
+    $self->asan_env();
+
+    # nginx -t exits without freeing its configuration: not leaks
+    $ENV{ASAN_OPTIONS} =~ s/detect_leaks=1/detect_leaks=0/ if $ASAN;
     my $out = `@cmd 2>&1`;
     return ($? >> 8, $out);
 }
@@ -177,6 +200,7 @@ sub run {
     if ($pid == 0) {
         open STDOUT, '>>', "$d/stderr.log";
         open STDERR, '>>', "$d/stderr.log";
+        $self->asan_env();
         exec @cmd, '-g', 'daemon off;' or exit 127;
     }
 
@@ -235,6 +259,7 @@ sub stop {
         if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
             delete $self->{pid};
             $self->check_valgrind() if $VALGRIND;
+            $self->check_asan() if $ASAN;
             return 1;
         }
         sleep 0.05;
@@ -273,6 +298,39 @@ sub check_valgrind {
         if $other;
 
     Test::More::ok(!$bad, 'valgrind: no errors or leaks in the module')
+        or Test::More::diag($bad);
+}
+
+# one report per "==pid==ERROR" / "runtime error" block; a report fails the
+# file when a frame of its stacks is in this module
+
+sub check_asan {
+    my ($self) = @_;
+
+    my ($bad, $other) = ('', 0);
+
+    for my $f (glob("$self->{dir}/asan.*"), glob("$self->{dir}/ubsan.*")) {
+        open my $fh, '<', $f or next;
+        local $/;
+        my $log = <$fh>;
+
+        for my $rec (split /(?=^==\d+==ERROR|^\S+:\d+:\d+: runtime error
+                                |^(?:Direct|Indirect)\ leak\ of)/mx, $log)
+        {
+            next unless $rec =~ /ERROR: Address|runtime error| leak of/;
+
+            if ($rec =~ /ngx_http_middleware|\bmw_/) {
+                $bad .= $rec;
+            } else {
+                $other++;
+            }
+        }
+    }
+
+    Test::More::diag("asan: $other report(s) outside this module")
+        if $other;
+
+    Test::More::ok(!$bad, 'asan/ubsan: no report involving the module')
         or Test::More::diag($bad);
 }
 
