@@ -404,7 +404,7 @@ function protoNextRequest() {
      * Cookie header value): the result is the same as building them at once,
      * whatever the middleware changes in the meantime.
      */
-    NextRequest.prototype = {
+    util.definePrototype(NextRequest, {
         get method() { return this._method; },
 
         get url() {
@@ -564,7 +564,7 @@ function protoNextRequest() {
         toString: function () {
             return '[object NextRequest]';
         }
-    };
+    });
 
     /* as the prototype a function gets: constructor, not enumerable */
     Object.defineProperty(NextRequest.prototype, 'constructor', {

@@ -332,7 +332,7 @@ function protoResponse() {
      * up than Object.defineProperty per member (njs re-runs it for every
      * request); accessors enumerable and configurable, as before.
      */
-    Response.prototype = {
+    util.definePrototype(Response, {
         get status() { return this._status; },
 
         get statusText() { return this._statusText; },
@@ -353,7 +353,7 @@ function protoResponse() {
 
         /* no streams: the body as it was given (string, bytes) or null */
         get body() { return this._body; }
-    };
+    });
 
     Object.defineProperty(Response.prototype, 'constructor', {
         value: Response,
@@ -516,7 +516,7 @@ function protoNextResponse() {
     nextResponseReady = true;
     protoResponse();
 
-    NextResponse.prototype = {
+    util.definePrototype(NextResponse, {
         __proto__: Response.prototype,
         constructor: NextResponse,
 
@@ -532,7 +532,7 @@ function protoNextResponse() {
 
             return this._cookies;
         }
-    };
+    });
 }
 
 

@@ -1236,7 +1236,7 @@ function protoURL() {
      * up than Object.defineProperty per member (njs re-runs it for every
      * request); accessors enumerable and configurable, as before.
      */
-    URL.prototype = {
+    util.definePrototype(URL, {
         get href() {
             return serialize(this._rec, false);
         },
@@ -1451,7 +1451,7 @@ function protoURL() {
 
             this._rec.fragment = encodeFragment(v);
         }
-    };
+    });
 
     Object.defineProperty(URL.prototype, 'constructor', {
         value: URL,
@@ -1544,7 +1544,7 @@ function protoNextURL() {
     nextURLReady = true;
     protoURL();
 
-    NextURL.prototype = {
+    util.definePrototype(NextURL, {
         __proto__: URL.prototype,
         constructor: NextURL,
 
@@ -1606,7 +1606,7 @@ function protoNextURL() {
         set href(v) {
             this._init(parse(String(v), null));
         }
-    };
+    });
 
     p = NextURL.prototype;
 
