@@ -404,7 +404,7 @@ function protoNextRequest() {
      * Cookie header value): the result is the same as building them at once,
      * whatever the middleware changes in the meantime.
      */
-    util.definePrototype(NextRequest, {
+    NextRequest.prototype = {
         get method() { return this._method; },
 
         get url() {
@@ -564,7 +564,7 @@ function protoNextRequest() {
         toString: function () {
             return '[object NextRequest]';
         }
-    });
+    };
 
     /* as the prototype a function gets: constructor, not enumerable */
     Object.defineProperty(NextRequest.prototype, 'constructor', {
@@ -573,6 +573,16 @@ function protoNextRequest() {
         configurable: true
     });
 }
+
+
+/*
+ * These prototypes are replaced by a literal (cheaper than one member at
+ * a time), so they are made at the top level, before any instance, as
+ * before: made later, the replacement breaks the next request of a VM
+ * (its cloned function objects still point at the last one)
+ */
+
+protoNextRequest();
 
 
 export default {

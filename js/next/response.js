@@ -332,7 +332,7 @@ function protoResponse() {
      * up than Object.defineProperty per member (njs re-runs it for every
      * request); accessors enumerable and configurable, as before.
      */
-    util.definePrototype(Response, {
+    Response.prototype = {
         get status() { return this._status; },
 
         get statusText() { return this._statusText; },
@@ -353,7 +353,7 @@ function protoResponse() {
 
         /* no streams: the body as it was given (string, bytes) or null */
         get body() { return this._body; }
-    });
+    };
 
     Object.defineProperty(Response.prototype, 'constructor', {
         value: Response,
@@ -516,7 +516,7 @@ function protoNextResponse() {
     nextResponseReady = true;
     protoResponse();
 
-    util.definePrototype(NextResponse, {
+    NextResponse.prototype = {
         __proto__: Response.prototype,
         constructor: NextResponse,
 
@@ -532,8 +532,19 @@ function protoNextResponse() {
 
             return this._cookies;
         }
-    });
+    };
 }
+
+
+/*
+ * These prototypes are replaced by a literal (cheaper than one member at
+ * a time), so they are made at the top level, before any instance, as
+ * before: made later, the replacement breaks the next request of a VM
+ * (its cloned function objects still point at the last one)
+ */
+
+protoResponse();
+protoNextResponse();
 
 
 export default {

@@ -1236,7 +1236,7 @@ function protoURL() {
      * up than Object.defineProperty per member (njs re-runs it for every
      * request); accessors enumerable and configurable, as before.
      */
-    util.definePrototype(URL, {
+    URL.prototype = {
         get href() {
             return serialize(this._rec, false);
         },
@@ -1451,7 +1451,7 @@ function protoURL() {
 
             this._rec.fragment = encodeFragment(v);
         }
-    });
+    };
 
     Object.defineProperty(URL.prototype, 'constructor', {
         value: URL,
@@ -1544,7 +1544,7 @@ function protoNextURL() {
     nextURLReady = true;
     protoURL();
 
-    util.definePrototype(NextURL, {
+    NextURL.prototype = {
         __proto__: URL.prototype,
         constructor: NextURL,
 
@@ -1606,7 +1606,7 @@ function protoNextURL() {
         set href(v) {
             this._init(parse(String(v), null));
         }
-    });
+    };
 
     p = NextURL.prototype;
 
@@ -1628,6 +1628,17 @@ function protoNextURL() {
         return this.href;
     };
 }
+
+
+/*
+ * These prototypes are replaced by a literal (cheaper than one member at
+ * a time), so they are made at the top level, before any instance, as
+ * before: made later, the replacement breaks the next request of a VM
+ * (its cloned function objects still point at the last one)
+ */
+
+protoURL();
+protoNextURL();
 
 
 export default {

@@ -432,33 +432,7 @@ function errorReport(e) {
 }
 
 
-/*
- * The members of lit (accessors included) defined on C.prototype, whose
- * [[Prototype]] becomes lit's: the prototype object is never replaced
- * (a VM clone shares the function objects of the VM it was cloned from,
- * and instances and instanceof must keep seeing one prototype)
- */
-
-function definePrototype(C, lit) {
-    var p = C.prototype, names, i, parent;
-
-    parent = Object.getPrototypeOf(lit);
-
-    if (parent !== Object.prototype) {
-        Object.setPrototypeOf(p, parent);
-    }
-
-    names = Object.getOwnPropertyNames(lit);
-
-    for (i = 0; i < names.length; i++) {
-        Object.defineProperty(p, names[i],
-                              Object.getOwnPropertyDescriptor(lit, names[i]));
-    }
-}
-
-
 export default {
-    definePrototype: definePrototype,
     QUICKJS: QUICKJS,
     DECODED: DECODED,
     versionAtLeast: versionAtLeast,
