@@ -15,45 +15,14 @@
 /* --- a tiny ordered map ------------------------------------------------- */
 
 function Bag() {
+    if (!bagReady && this instanceof Bag) {
+        protoBag();
+        return new Bag();
+    }
+
     this.keys = [];
     this.map = {};
 }
-
-Bag.prototype.has = function (k) {
-    return Object.prototype.hasOwnProperty.call(this.map, '$' + k);
-};
-
-Bag.prototype.get = function (k) {
-    return this.has(k) ? this.map['$' + k] : undefined;
-};
-
-Bag.prototype.set = function (k, v) {
-    if (!this.has(k)) {
-        this.keys.push(k);
-    }
-
-    this.map['$' + k] = v;
-};
-
-Bag.prototype['delete'] = function (k) {
-    var i;
-
-    if (!this.has(k)) {
-        return false;
-    }
-
-    delete this.map['$' + k];
-    i = this.keys.indexOf(k);
-    this.keys.splice(i, 1);
-
-    return true;
-};
-
-Bag.prototype.values = function () {
-    var self = this;
-
-    return this.keys.map(function (k) { return self.map['$' + k]; });
-};
 
 
 /* --- parse / serialize -------------------------------------------------- */
@@ -255,6 +224,11 @@ function parseSetCookie(setCookie) {
 /* --- RequestCookies ----------------------------------------------------- */
 
 function RequestCookies(requestHeaders) {
+    if (!requestCookiesReady && this instanceof RequestCookies) {
+        protoRequestCookies();
+        return new RequestCookies(requestHeaders);
+    }
+
     initRequestCookies(this, requestHeaders, requestHeaders.get('cookie'));
 }
 
@@ -284,7 +258,10 @@ function initRequestCookies(self, requestHeaders, header) {
  */
 
 function requestCookies(requestHeaders, header) {
-    var c = Object.create(RequestCookies.prototype);
+    var c;
+
+    protoRequestCookies();
+    c = Object.create(RequestCookies.prototype);
 
     initRequestCookies(c, requestHeaders, header);
 
@@ -292,130 +269,27 @@ function requestCookies(requestHeaders, header) {
 }
 
 
-Object.defineProperty(RequestCookies.prototype, 'size', {
-    get: function () { return this._parsed.keys.length; },
-    configurable: true
-});
-
-
 function nameOf(arg) {
     return (typeof arg === 'string') ? arg : (arg ? arg.name : undefined);
 }
 
 
-RequestCookies.prototype.get = function (arg) {
-    return this._parsed.get(nameOf(arg));
-};
-
-
-RequestCookies.prototype.getAll = function (arg) {
-    var all = this._parsed.values(), name;
-
-    if (arguments.length === 0) {
-        return all;
-    }
-
-    name = nameOf(arg);
-
-    return all.filter(function (c) { return c.name === name; });
-};
-
-
-RequestCookies.prototype.has = function (name) {
-    return this._parsed.has(name);
-};
-
-
-RequestCookies.prototype._write = function () {
-    this._headers.set('cookie', this._parsed.values().map(function (c) {
-        return stringifyCookie(c);
-    }).join('; '));
-};
-
-
-RequestCookies.prototype.set = function (a, b) {
-    var name, value;
-
-    if (arguments.length === 1) {
-        name = a.name;
-        value = a.value;
-
-    } else {
-        name = a;
-        value = b;
-    }
-
-    this._parsed.set(name, { name: name, value: value });
-    this._write();
-
-    return this;
-};
-
-
-RequestCookies.prototype['delete'] = function (names) {
-    var self = this, result;
-
-    if (Array.isArray(names)) {
-        result = names.map(function (n) { return self._parsed['delete'](n); });
-
-    } else {
-        result = this._parsed['delete'](names);
-    }
-
-    this._write();
-
-    return result;
-};
-
-
-RequestCookies.prototype.clear = function () {
-    this['delete'](this._parsed.keys.slice());
-    return this;
-};
-
-
-RequestCookies.prototype.toString = function () {
-    return this._parsed.values().map(function (c) {
-        return c.name + '=' + encodeURIComponent(c.value);
-    }).join('; ');
-};
-
-
-RequestCookies.prototype.forEach = function (callback, thisArg) {
-    var self = this;
-
-    this._parsed.values().forEach(function (c) {
-        callback.call(thisArg, c, c.name, self);
-    });
-};
-
-
-if (typeof Symbol === 'function' && Symbol.iterator) {
-    RequestCookies.prototype[Symbol.iterator] = function () {
-        var items = this._parsed.values().map(function (c) {
-            return [c.name, c];
-        });
-        var i = 0;
-
-        return {
-            next: function () {
-                return (i < items.length) ? { value: items[i++], done: false }
-                                          : { value: undefined, done: true };
-            }
-        };
-    };
-}
-
-
 /* --- ResponseCookies ---------------------------------------------------- */
 
-function ResponseCookies(responseHeaders) {
+/* fresh (internal): start empty, as made before any set-cookie line */
+
+function ResponseCookies(responseHeaders, fresh) {
+    if (!responseCookiesReady && this instanceof ResponseCookies) {
+        protoResponseCookies();
+        return new ResponseCookies(responseHeaders, fresh);
+    }
+
     var i, list, parsed;
 
     this._headers = responseHeaders;
     this._parsed = new Bag();
 
-    list = responseHeaders.getSetCookie();
+    list = (fresh === true) ? [] : responseHeaders.getSetCookie();
 
     for (i = 0; i < list.length; i++) {
         parsed = parseSetCookie(list[i]);
@@ -425,29 +299,6 @@ function ResponseCookies(responseHeaders) {
         }
     }
 }
-
-
-ResponseCookies.prototype.get = function (arg) {
-    return this._parsed.get(nameOf(arg));
-};
-
-
-ResponseCookies.prototype.getAll = function (arg) {
-    var all = this._parsed.values(), name;
-
-    if (arguments.length === 0) {
-        return all;
-    }
-
-    name = nameOf(arg);
-
-    return all.filter(function (c) { return c.name === name; });
-};
-
-
-ResponseCookies.prototype.has = function (name) {
-    return this._parsed.has(name);
-};
 
 
 function normalizeCookie(cookie) {
@@ -467,64 +318,281 @@ function normalizeCookie(cookie) {
 }
 
 
-ResponseCookies.prototype._replace = function () {
-    var self = this;
+/*
+ * Bag's prototype, made when the first Bag is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
 
-    this._headers['delete']('set-cookie');
-
-    this._parsed.values().forEach(function (c) {
-        self._headers.append('set-cookie', stringifyCookie(c));
-    });
-};
+var bagReady = false;
 
 
-ResponseCookies.prototype.set = function (a, b, options) {
-    var name, value, src, cookie, k;
+function protoBag() {
+    var p;
 
-    if (arguments.length === 1) {
-        name = a.name;
-        value = a.value;
-        src = a;
-
-    } else {
-        name = a;
-        value = b;
-        src = options;
+    if (bagReady) {
+        return;
     }
 
-    cookie = { name: name, value: value };
+    bagReady = true;
 
-    if (src) {
-        for (k in src) {
-            if (Object.prototype.hasOwnProperty.call(src, k)) {
-                cookie[k] = src[k];
+    p = Bag.prototype;
+
+    p.has = function (k) {
+        return Object.prototype.hasOwnProperty.call(this.map, '$' + k);
+    };
+
+    p.get = function (k) {
+        return this.has(k) ? this.map['$' + k] : undefined;
+    };
+
+    p.set = function (k, v) {
+        if (!this.has(k)) {
+            this.keys.push(k);
+        }
+
+        this.map['$' + k] = v;
+    };
+
+    p['delete'] = function (k) {
+        var i;
+
+        if (!this.has(k)) {
+            return false;
+        }
+
+        delete this.map['$' + k];
+        i = this.keys.indexOf(k);
+        this.keys.splice(i, 1);
+
+        return true;
+    };
+
+    p.values = function () {
+        var self = this;
+
+        return this.keys.map(function (k) { return self.map['$' + k]; });
+    };
+}
+
+
+/*
+ * RequestCookies's prototype, made when the first RequestCookies is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var requestCookiesReady = false;
+
+
+function protoRequestCookies() {
+    var p;
+
+    if (requestCookiesReady) {
+        return;
+    }
+
+    requestCookiesReady = true;
+
+    Object.defineProperty(RequestCookies.prototype, 'size', {
+        get: function () { return this._parsed.keys.length; },
+        configurable: true
+    });
+
+    p = RequestCookies.prototype;
+
+    p.get = function (arg) {
+        return this._parsed.get(nameOf(arg));
+    };
+
+    p.getAll = function (arg) {
+        var all = this._parsed.values(), name;
+
+        if (arguments.length === 0) {
+            return all;
+        }
+
+        name = nameOf(arg);
+
+        return all.filter(function (c) { return c.name === name; });
+    };
+
+    p.has = function (name) {
+        return this._parsed.has(name);
+    };
+
+    p._write = function () {
+        this._headers.set('cookie', this._parsed.values().map(function (c) {
+            return stringifyCookie(c);
+        }).join('; '));
+    };
+
+    p.set = function (a, b) {
+        var name, value;
+
+        if (arguments.length === 1) {
+            name = a.name;
+            value = a.value;
+
+        } else {
+            name = a;
+            value = b;
+        }
+
+        this._parsed.set(name, { name: name, value: value });
+        this._write();
+
+        return this;
+    };
+
+    p['delete'] = function (names) {
+        var self = this, result;
+
+        if (Array.isArray(names)) {
+            result = names.map(function (n) { return self._parsed['delete'](n); });
+
+        } else {
+            result = this._parsed['delete'](names);
+        }
+
+        this._write();
+
+        return result;
+    };
+
+    p.clear = function () {
+        this['delete'](this._parsed.keys.slice());
+        return this;
+    };
+
+    p.toString = function () {
+        return this._parsed.values().map(function (c) {
+            return c.name + '=' + encodeURIComponent(c.value);
+        }).join('; ');
+    };
+
+    p.forEach = function (callback, thisArg) {
+        var self = this;
+
+        this._parsed.values().forEach(function (c) {
+            callback.call(thisArg, c, c.name, self);
+        });
+    };
+
+    if (typeof Symbol === 'function' && Symbol.iterator) {
+        RequestCookies.prototype[Symbol.iterator] = function () {
+            var items = this._parsed.values().map(function (c) {
+                return [c.name, c];
+            });
+            var i = 0;
+
+            return {
+                next: function () {
+                    return (i < items.length) ? { value: items[i++], done: false }
+                                              : { value: undefined, done: true };
+                }
+            };
+        };
+    }
+}
+
+
+/*
+ * ResponseCookies's prototype, made when the first ResponseCookies is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var responseCookiesReady = false;
+
+
+function protoResponseCookies() {
+    var p;
+
+    if (responseCookiesReady) {
+        return;
+    }
+
+    responseCookiesReady = true;
+
+    p = ResponseCookies.prototype;
+
+    p.get = function (arg) {
+        return this._parsed.get(nameOf(arg));
+    };
+
+    p.getAll = function (arg) {
+        var all = this._parsed.values(), name;
+
+        if (arguments.length === 0) {
+            return all;
+        }
+
+        name = nameOf(arg);
+
+        return all.filter(function (c) { return c.name === name; });
+    };
+
+    p.has = function (name) {
+        return this._parsed.has(name);
+    };
+
+    p._replace = function () {
+        var self = this;
+
+        this._headers['delete']('set-cookie');
+
+        this._parsed.values().forEach(function (c) {
+            self._headers.append('set-cookie', stringifyCookie(c));
+        });
+    };
+
+    p.set = function (a, b, options) {
+        var name, value, src, cookie, k;
+
+        if (arguments.length === 1) {
+            name = a.name;
+            value = a.value;
+            src = a;
+
+        } else {
+            name = a;
+            value = b;
+            src = options;
+        }
+
+        cookie = { name: name, value: value };
+
+        if (src) {
+            for (k in src) {
+                if (Object.prototype.hasOwnProperty.call(src, k)) {
+                    cookie[k] = src[k];
+                }
             }
         }
-    }
 
-    cookie.name = name;
-    cookie.value = value;
+        cookie.name = name;
+        cookie.value = value;
 
-    this._parsed.set(name, normalizeCookie(cookie));
-    this._replace();
+        this._parsed.set(name, normalizeCookie(cookie));
+        this._replace();
 
-    return this;
-};
+        return this;
+    };
 
+    p['delete'] = function (arg) {
+        var c = (typeof arg === 'string') ? { name: arg }
+                                          : { name: arg.name, path: arg.path,
+                                              domain: arg.domain };
 
-ResponseCookies.prototype['delete'] = function (arg) {
-    var c = (typeof arg === 'string') ? { name: arg }
-                                      : { name: arg.name, path: arg.path,
-                                          domain: arg.domain };
+        return this.set({ name: c.name, path: c.path, domain: c.domain,
+                          value: '', expires: new Date(0) });
+    };
 
-    return this.set({ name: c.name, path: c.path, domain: c.domain,
-                      value: '', expires: new Date(0) });
-};
-
-
-ResponseCookies.prototype.toString = function () {
-    return this._parsed.values().map(stringifyCookie).join('; ');
-};
+    p.toString = function () {
+        return this._parsed.values().map(stringifyCookie).join('; ');
+    };
+}
 
 
 export default {

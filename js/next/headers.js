@@ -86,6 +86,11 @@ function checkValue(method, name, value) {
 
 
 function Headers(init) {
+    if (!headersReady && this instanceof Headers) {
+        protoHeaders();
+        return new Headers(init);
+    }
+
     var i, k, pair, pairs, keys;
 
     if (!(this instanceof Headers)) {
@@ -163,242 +168,6 @@ function Headers(init) {
 }
 
 
-Headers.prototype._change = function () {
-    if (this._guard) {
-        this._guard();
-    }
-};
-
-
-/* internal: append without validation (trusted input from nginx) */
-
-Headers.prototype._appendRaw = function (name, value) {
-    this._list.push({ name: name, lname: name.toLowerCase(), value: value });
-};
-
-
-Headers.prototype.append = function (name, value) {
-    name = checkName('append', name);
-    value = checkValue('append', name, value);
-
-    this._change();
-    this._list.push({ name: name, lname: name.toLowerCase(), value: value });
-};
-
-
-Headers.prototype.set = function (name, value) {
-    var i, lname, found, list;
-
-    name = checkName('set', name);
-    value = checkValue('set', name, value);
-    lname = name.toLowerCase();
-
-    this._change();
-
-    list = [];
-    found = false;
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i].lname !== lname) {
-            list.push(this._list[i]);
-
-        } else if (!found) {
-            found = true;
-            list.push({ name: this._list[i].name, lname: lname,
-                        value: value });
-        }
-    }
-
-    if (!found) {
-        list.push({ name: name, lname: lname, value: value });
-    }
-
-    this._list = list;
-};
-
-
-/*
- * internal: set() of many names at once, as consecutive set() calls would
- * (a name keeps the place of its first line, the last value given wins),
- * in one pass over the list instead of one per name
- */
-
-Headers.prototype._setMany = function (pairs) {
-    var i, e, k, at, done, list;
-
-    at = {};
-
-    for (i = 0; i < pairs.length; i++) {
-        pairs[i][0] = checkName('set', pairs[i][0]);
-        pairs[i][1] = checkValue('set', pairs[i][0], pairs[i][1]);
-        at[' ' + pairs[i][0].toLowerCase()] = i;
-    }
-
-    this._change();
-
-    done = {};
-    list = [];
-
-    for (i = 0; i < this._list.length; i++) {
-        e = this._list[i];
-        k = ' ' + e.lname;
-
-        if (!at.hasOwnProperty(k)) {
-            list.push(e);
-
-        } else if (!done.hasOwnProperty(k)) {
-            done[k] = true;
-            list.push({ name: e.name, lname: e.lname,
-                        value: pairs[at[k]][1] });
-        }
-    }
-
-    for (i = 0; i < pairs.length; i++) {
-        k = ' ' + pairs[i][0].toLowerCase();
-
-        if (!done.hasOwnProperty(k)) {
-            done[k] = true;
-            list.push({ name: pairs[i][0], lname: k.slice(1),
-                        value: pairs[at[k]][1] });
-        }
-    }
-
-    this._list = list;
-};
-
-
-Headers.prototype['delete'] = function (name) {
-    var i, lname, list;
-
-    name = checkName('delete', name);
-    lname = name.toLowerCase();
-
-    if (!this.has(name)) {
-        return;
-    }
-
-    this._change();
-
-    list = [];
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i].lname !== lname) {
-            list.push(this._list[i]);
-        }
-    }
-
-    this._list = list;
-};
-
-
-Headers.prototype.get = function (name) {
-    var i, lname, values;
-
-    name = checkName('get', name);
-    lname = name.toLowerCase();
-    values = [];
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i].lname === lname) {
-            values.push(this._list[i].value);
-        }
-    }
-
-    return values.length ? values.join(', ') : null;
-};
-
-
-Headers.prototype.has = function (name) {
-    var i, lname;
-
-    name = checkName('has', name);
-    lname = name.toLowerCase();
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i].lname === lname) {
-            return true;
-        }
-    }
-
-    return false;
-};
-
-
-Headers.prototype.getSetCookie = function () {
-    var i, out = [];
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i].lname === 'set-cookie') {
-            out.push(this._list[i].value);
-        }
-    }
-
-    return out;
-};
-
-
-/* the spec's "sort and combine": [[lname, value]] */
-
-Headers.prototype._sorted = function () {
-    var i, e, names, combined, out;
-
-    names = [];
-    combined = {};
-
-    for (i = 0; i < this._list.length; i++) {
-        e = this._list[i];
-
-        if (e.lname === 'set-cookie') {
-            if (!combined.hasOwnProperty('set-cookie')) {
-                combined['set-cookie'] = null;
-                names.push('set-cookie');
-            }
-
-            continue;
-        }
-
-        if (combined.hasOwnProperty(e.lname)) {
-            combined[e.lname] += ', ' + e.value;
-
-        } else {
-            combined[e.lname] = e.value;
-            names.push(e.lname);
-        }
-    }
-
-    names.sort();
-    out = [];
-
-    for (i = 0; i < names.length; i++) {
-        if (names[i] === 'set-cookie') {
-            this.getSetCookie().forEach(function (v) {
-                out.push(['set-cookie', v]);
-            });
-
-        } else {
-            out.push([names[i], combined[names[i]]]);
-        }
-    }
-
-    return out;
-};
-
-
-Headers.prototype.forEach = function (callback, thisArg) {
-    var i, entries;
-
-    if (typeof callback !== 'function') {
-        throw new TypeError("Headers.forEach: argument 1 is not a function");
-    }
-
-    entries = this._sorted();
-
-    for (i = 0; i < entries.length; i++) {
-        callback.call(thisArg, entries[i][1], entries[i][0], this);
-    }
-};
-
-
 function makeIterator(items) {
     var i = 0;
     var it = {
@@ -417,66 +186,6 @@ function makeIterator(items) {
 
     return it;
 }
-
-
-Headers.prototype.entries = function () {
-    return makeIterator(this._sorted());
-};
-
-
-Headers.prototype.keys = function () {
-    return makeIterator(this._sorted().map(function (e) { return e[0]; }));
-};
-
-
-Headers.prototype.values = function () {
-    return makeIterator(this._sorted().map(function (e) { return e[1]; }));
-};
-
-
-if (typeof Symbol === 'function' && Symbol.iterator) {
-    Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
-}
-
-
-/* internal: the lines in append order, original case: [[name, value]] */
-
-Headers.prototype._lines = function () {
-    return this._list.map(function (e) { return [e.name, e.value]; });
-};
-
-
-/* internal: distinct lower-case names in first-appearance order */
-
-Headers.prototype._names = function () {
-    var i, seen = {}, out = [];
-
-    for (i = 0; i < this._list.length; i++) {
-        if (!seen.hasOwnProperty(this._list[i].lname)) {
-            seen[this._list[i].lname] = true;
-            out.push(this._list[i].lname);
-        }
-    }
-
-    return out;
-};
-
-
-Headers.prototype.toString = function () {
-    return '[object Headers]';
-};
-
-
-Headers.prototype.toJSON = function () {
-    var out = {};
-
-    this._sorted().forEach(function (e) {
-        out[e[0]] = out.hasOwnProperty(e[0]) ? out[e[0]] + ', ' + e[1]
-                                              : e[1];
-    });
-
-    return out;
-};
 
 
 /*
@@ -610,6 +319,300 @@ function setNative(c) {
 
 function toHeaders(init) {
     return new Headers(init);
+}
+
+
+/*
+ * Headers's prototype, made when the first Headers is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var headersReady = false;
+
+
+function protoHeaders() {
+    var p;
+
+    if (headersReady) {
+        return;
+    }
+
+    headersReady = true;
+
+    p = Headers.prototype;
+
+    p._change = function () {
+        if (this._guard) {
+            this._guard();
+        }
+    };
+
+    /* internal: append without validation (trusted input from nginx) */
+    p._appendRaw = function (name, value) {
+        this._list.push({ name: name, lname: name.toLowerCase(), value: value });
+    };
+
+    p.append = function (name, value) {
+        name = checkName('append', name);
+        value = checkValue('append', name, value);
+
+        this._change();
+        this._list.push({ name: name, lname: name.toLowerCase(), value: value });
+    };
+
+    p.set = function (name, value) {
+        var i, lname, found, list;
+
+        name = checkName('set', name);
+        value = checkValue('set', name, value);
+        lname = name.toLowerCase();
+
+        this._change();
+
+        list = [];
+        found = false;
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i].lname !== lname) {
+                list.push(this._list[i]);
+
+            } else if (!found) {
+                found = true;
+                list.push({ name: this._list[i].name, lname: lname,
+                            value: value });
+            }
+        }
+
+        if (!found) {
+            list.push({ name: name, lname: lname, value: value });
+        }
+
+        this._list = list;
+    };
+
+    /*
+     * internal: set() of many names at once, as consecutive set() calls would
+     * (a name keeps the place of its first line, the last value given wins),
+     * in one pass over the list instead of one per name
+     */
+    p._setMany = function (pairs) {
+        var i, e, k, at, done, list;
+
+        at = {};
+
+        for (i = 0; i < pairs.length; i++) {
+            pairs[i][0] = checkName('set', pairs[i][0]);
+            pairs[i][1] = checkValue('set', pairs[i][0], pairs[i][1]);
+            at[' ' + pairs[i][0].toLowerCase()] = i;
+        }
+
+        this._change();
+
+        done = {};
+        list = [];
+
+        for (i = 0; i < this._list.length; i++) {
+            e = this._list[i];
+            k = ' ' + e.lname;
+
+            if (!at.hasOwnProperty(k)) {
+                list.push(e);
+
+            } else if (!done.hasOwnProperty(k)) {
+                done[k] = true;
+                list.push({ name: e.name, lname: e.lname,
+                            value: pairs[at[k]][1] });
+            }
+        }
+
+        for (i = 0; i < pairs.length; i++) {
+            k = ' ' + pairs[i][0].toLowerCase();
+
+            if (!done.hasOwnProperty(k)) {
+                done[k] = true;
+                list.push({ name: pairs[i][0], lname: k.slice(1),
+                            value: pairs[at[k]][1] });
+            }
+        }
+
+        this._list = list;
+    };
+
+    p['delete'] = function (name) {
+        var i, lname, list;
+
+        name = checkName('delete', name);
+        lname = name.toLowerCase();
+
+        if (!this.has(name)) {
+            return;
+        }
+
+        this._change();
+
+        list = [];
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i].lname !== lname) {
+                list.push(this._list[i]);
+            }
+        }
+
+        this._list = list;
+    };
+
+    p.get = function (name) {
+        var i, lname, values;
+
+        name = checkName('get', name);
+        lname = name.toLowerCase();
+        values = [];
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i].lname === lname) {
+                values.push(this._list[i].value);
+            }
+        }
+
+        return values.length ? values.join(', ') : null;
+    };
+
+    p.has = function (name) {
+        var i, lname;
+
+        name = checkName('has', name);
+        lname = name.toLowerCase();
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i].lname === lname) {
+                return true;
+            }
+        }
+
+        return false;
+    };
+
+    p.getSetCookie = function () {
+        var i, out = [];
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i].lname === 'set-cookie') {
+                out.push(this._list[i].value);
+            }
+        }
+
+        return out;
+    };
+
+    /* the spec's "sort and combine": [[lname, value]] */
+    p._sorted = function () {
+        var i, e, names, combined, out;
+
+        names = [];
+        combined = {};
+
+        for (i = 0; i < this._list.length; i++) {
+            e = this._list[i];
+
+            if (e.lname === 'set-cookie') {
+                if (!combined.hasOwnProperty('set-cookie')) {
+                    combined['set-cookie'] = null;
+                    names.push('set-cookie');
+                }
+
+                continue;
+            }
+
+            if (combined.hasOwnProperty(e.lname)) {
+                combined[e.lname] += ', ' + e.value;
+
+            } else {
+                combined[e.lname] = e.value;
+                names.push(e.lname);
+            }
+        }
+
+        names.sort();
+        out = [];
+
+        for (i = 0; i < names.length; i++) {
+            if (names[i] === 'set-cookie') {
+                this.getSetCookie().forEach(function (v) {
+                    out.push(['set-cookie', v]);
+                });
+
+            } else {
+                out.push([names[i], combined[names[i]]]);
+            }
+        }
+
+        return out;
+    };
+
+    p.forEach = function (callback, thisArg) {
+        var i, entries;
+
+        if (typeof callback !== 'function') {
+            throw new TypeError("Headers.forEach: argument 1 is not a function");
+        }
+
+        entries = this._sorted();
+
+        for (i = 0; i < entries.length; i++) {
+            callback.call(thisArg, entries[i][1], entries[i][0], this);
+        }
+    };
+
+    p.entries = function () {
+        return makeIterator(this._sorted());
+    };
+
+    p.keys = function () {
+        return makeIterator(this._sorted().map(function (e) { return e[0]; }));
+    };
+
+    p.values = function () {
+        return makeIterator(this._sorted().map(function (e) { return e[1]; }));
+    };
+
+    if (typeof Symbol === 'function' && Symbol.iterator) {
+        Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
+    }
+
+    /* internal: the lines in append order, original case: [[name, value]] */
+    p._lines = function () {
+        return this._list.map(function (e) { return [e.name, e.value]; });
+    };
+
+    /* internal: distinct lower-case names in first-appearance order */
+    p._names = function () {
+        var i, seen = {}, out = [];
+
+        for (i = 0; i < this._list.length; i++) {
+            if (!seen.hasOwnProperty(this._list[i].lname)) {
+                seen[this._list[i].lname] = true;
+                out.push(this._list[i].lname);
+            }
+        }
+
+        return out;
+    };
+
+    p.toString = function () {
+        return '[object Headers]';
+    };
+
+    p.toJSON = function () {
+        var out = {};
+
+        this._sorted().forEach(function (e) {
+            out[e[0]] = out.hasOwnProperty(e[0]) ? out[e[0]] + ', ' + e[1]
+                                                  : e[1];
+        });
+
+        return out;
+    };
 }
 
 

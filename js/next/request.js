@@ -42,6 +42,11 @@ function bodyError() {
  */
 
 function NextRequest(input, init) {
+    if (!nextRequestReady && this instanceof NextRequest) {
+        protoNextRequest();
+        return new NextRequest(input, init);
+    }
+
     var url;
 
     if (!(this instanceof NextRequest)) {
@@ -87,190 +92,6 @@ function NextRequest(input, init) {
     this._cookies = new cookiesMod.RequestCookies(this._headers);
     this._bodyUsed = false;
 }
-
-
-/*
- * The prototype as one object literal with accessors: far cheaper to set
- * up than Object.defineProperty per member, and njs re-runs this for
- * every request (the VM is cloned per request).  The accessors are
- * enumerable and configurable as defineProperty made them.
- *
- * A request made by fromNginx() builds url / nextUrl and cookies on
- * first use, from what the request had when it was made (_src, the
- * Cookie header value): the result is the same as building them at once,
- * whatever the middleware changes in the meantime.
- */
-
-NextRequest.prototype = {
-    get method() { return this._method; },
-
-    get url() {
-        if (this._url === null) {
-            this._buildUrl();
-        }
-
-        return this._url;
-    },
-
-    get nextUrl() {
-        if (this._nextUrl === null) {
-            this._buildUrl();
-        }
-
-        return this._nextUrl;
-    },
-
-    get headers() { return this._headers; },
-
-    get cookies() {
-        if (this._cookies === null) {
-            this._cookies = cookiesMod.requestCookies(this._headers,
-                                                      this._cookieHeader);
-        }
-
-        return this._cookies;
-    },
-
-    get ip() { return this._ip; },
-    /*
-     * Next.js 15 removed geo; here it is filled honestly when the nginx
-     * configuration defines $middleware_geo_country / _region / _city /
-     * _latitude / _longitude (map, geo, geoip2 on $remote_addr), else
-     * undefined as in Next.js 15+
-     */
-    get geo() {
-        var g, k, v, any, names;
-
-        if (this._geo !== undefined || !this._r) {
-            return this._geo;
-        }
-
-        g = {};
-        any = false;
-        names = ['country', 'region', 'city', 'latitude', 'longitude'];
-
-        for (k = 0; k < names.length; k++) {
-            v = variable(this._r, 'middleware_geo_' + names[k]);
-
-            if (v !== undefined && v !== '') {
-                g[names[k]] = v;
-                any = true;
-            }
-        }
-
-        this._geo = any ? g : undefined;
-        this._r = null;
-
-        return this._geo;
-    },
-    get bodyUsed() { return this._bodyUsed; },
-    get redirect() { return 'follow'; },
-    get mode() { return 'cors'; },
-    get credentials() { return 'same-origin'; },
-    get cache() { return 'default'; },
-    get signal() { return undefined; },
-
-    get page() {
-        throw new Error('The request.page has been deprecated in favour of '
-                        + '`URLPattern`.\n  Read more: https://nextjs.org/'
-                        + 'docs/messages/middleware-request-page');
-    },
-
-    get ua() {
-        throw new Error('The request.ua has been removed in favour of '
-                        + '`userAgent` function.\n  Read more: https://'
-                        + 'nextjs.org/docs/messages/middleware-parse-user-'
-                        + 'agent');
-    },
-
-    /* the body: null for GET/HEAD without one, otherwise what nginx gave */
-
-    get body() {
-        if (this._body === undefined) {
-            if (this._method === 'GET' || this._method === 'HEAD') {
-                return null;
-            }
-
-            throw bodyError();
-        }
-
-        return this._body;
-    },
-
-    _buildUrl: function () {
-        var url = nginxUrl(this._src);
-
-        this._nextUrl = url;
-        this._url = url.href;
-        this._src = null;
-    },
-
-    _consume: function () {
-        if (this._body === undefined) {
-            return Promise.reject(bodyError());
-        }
-
-        if (this._bodyUsed) {
-            return Promise.reject(new TypeError('Body is unusable: Body has '
-                                                + 'already been read'));
-        }
-
-        this._bodyUsed = true;
-
-        return Promise.resolve(this._body);
-    },
-
-    text: function () {
-        return this._consume().then(function (b) {
-            if (b === null) {
-                return '';
-            }
-
-            if (typeof b === 'string') {
-                return b;
-            }
-
-            return util.utf8Decode(util.toUint8Array(b));
-        });
-    },
-
-    json: function () {
-        return this.text().then(function (t) { return JSON.parse(t); });
-    },
-
-    arrayBuffer: function () {
-        return this._consume().then(function (b) {
-            var bytes;
-
-            if (b === null) {
-                return new ArrayBuffer(0);
-            }
-
-            bytes = (typeof b === 'string') ? util.stringBytes(b)
-                                            : util.toUint8Array(b);
-
-            return bytes.buffer.slice(bytes.byteOffset,
-                                      bytes.byteOffset + bytes.byteLength);
-        });
-    },
-
-    clone: function () {
-        return new NextRequest(this);
-    },
-
-    toString: function () {
-        return '[object NextRequest]';
-    }
-};
-
-
-/* as the prototype a function gets: constructor, not enumerable */
-
-Object.defineProperty(NextRequest.prototype, 'constructor', {
-    value: NextRequest,
-    writable: true,
-    configurable: true
-});
 
 
 /* --- from nginx ---------------------------------------------------------- */
@@ -536,6 +357,7 @@ function fromNginx(r) {
         body = undefined;        /* e.g. the body is in a temporary file */
     }
 
+    protoNextRequest();
     req = Object.create(NextRequest.prototype);
     req._method = normalizeMethod(r.method || 'GET');
     req._headers = headers;
@@ -553,6 +375,214 @@ function fromNginx(r) {
 
     return req;
 }
+
+
+/*
+ * NextRequest's prototype, made when the first NextRequest is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var nextRequestReady = false;
+
+
+function protoNextRequest() {
+    if (nextRequestReady) {
+        return;
+    }
+
+    nextRequestReady = true;
+
+    /*
+     * The prototype as one object literal with accessors: far cheaper to set
+     * up than Object.defineProperty per member, and njs re-runs this for
+     * every request (the VM is cloned per request).  The accessors are
+     * enumerable and configurable as defineProperty made them.
+     *
+     * A request made by fromNginx() builds url / nextUrl and cookies on
+     * first use, from what the request had when it was made (_src, the
+     * Cookie header value): the result is the same as building them at once,
+     * whatever the middleware changes in the meantime.
+     */
+    NextRequest.prototype = {
+        get method() { return this._method; },
+
+        get url() {
+            if (this._url === null) {
+                this._buildUrl();
+            }
+
+            return this._url;
+        },
+
+        get nextUrl() {
+            if (this._nextUrl === null) {
+                this._buildUrl();
+            }
+
+            return this._nextUrl;
+        },
+
+        get headers() { return this._headers; },
+
+        get cookies() {
+            if (this._cookies === null) {
+                this._cookies = cookiesMod.requestCookies(this._headers,
+                                                          this._cookieHeader);
+            }
+
+            return this._cookies;
+        },
+
+        get ip() { return this._ip; },
+        /*
+         * Next.js 15 removed geo; here it is filled honestly when the nginx
+         * configuration defines $middleware_geo_country / _region / _city /
+         * _latitude / _longitude (map, geo, geoip2 on $remote_addr), else
+         * undefined as in Next.js 15+
+         */
+        get geo() {
+            var g, k, v, any, names;
+
+            if (this._geo !== undefined || !this._r) {
+                return this._geo;
+            }
+
+            g = {};
+            any = false;
+            names = ['country', 'region', 'city', 'latitude', 'longitude'];
+
+            for (k = 0; k < names.length; k++) {
+                v = variable(this._r, 'middleware_geo_' + names[k]);
+
+                if (v !== undefined && v !== '') {
+                    g[names[k]] = v;
+                    any = true;
+                }
+            }
+
+            this._geo = any ? g : undefined;
+            this._r = null;
+
+            return this._geo;
+        },
+        get bodyUsed() { return this._bodyUsed; },
+        get redirect() { return 'follow'; },
+        get mode() { return 'cors'; },
+        get credentials() { return 'same-origin'; },
+        get cache() { return 'default'; },
+        get signal() { return undefined; },
+
+        get page() {
+            throw new Error('The request.page has been deprecated in favour of '
+                            + '`URLPattern`.\n  Read more: https://nextjs.org/'
+                            + 'docs/messages/middleware-request-page');
+        },
+
+        get ua() {
+            throw new Error('The request.ua has been removed in favour of '
+                            + '`userAgent` function.\n  Read more: https://'
+                            + 'nextjs.org/docs/messages/middleware-parse-user-'
+                            + 'agent');
+        },
+
+        /* the body: null for GET/HEAD without one, otherwise what nginx gave */
+
+        get body() {
+            if (this._body === undefined) {
+                if (this._method === 'GET' || this._method === 'HEAD') {
+                    return null;
+                }
+
+                throw bodyError();
+            }
+
+            return this._body;
+        },
+
+        _buildUrl: function () {
+            var url = nginxUrl(this._src);
+
+            this._nextUrl = url;
+            this._url = url.href;
+            this._src = null;
+        },
+
+        _consume: function () {
+            if (this._body === undefined) {
+                return Promise.reject(bodyError());
+            }
+
+            if (this._bodyUsed) {
+                return Promise.reject(new TypeError('Body is unusable: Body has '
+                                                    + 'already been read'));
+            }
+
+            this._bodyUsed = true;
+
+            return Promise.resolve(this._body);
+        },
+
+        text: function () {
+            return this._consume().then(function (b) {
+                if (b === null) {
+                    return '';
+                }
+
+                if (typeof b === 'string') {
+                    return b;
+                }
+
+                return util.utf8Decode(util.toUint8Array(b));
+            });
+        },
+
+        json: function () {
+            return this.text().then(function (t) { return JSON.parse(t); });
+        },
+
+        arrayBuffer: function () {
+            return this._consume().then(function (b) {
+                var bytes;
+
+                if (b === null) {
+                    return new ArrayBuffer(0);
+                }
+
+                bytes = (typeof b === 'string') ? util.stringBytes(b)
+                                                : util.toUint8Array(b);
+
+                return bytes.buffer.slice(bytes.byteOffset,
+                                          bytes.byteOffset + bytes.byteLength);
+            });
+        },
+
+        clone: function () {
+            return new NextRequest(this);
+        },
+
+        toString: function () {
+            return '[object NextRequest]';
+        }
+    };
+
+    /* as the prototype a function gets: constructor, not enumerable */
+    Object.defineProperty(NextRequest.prototype, 'constructor', {
+        value: NextRequest,
+        writable: true,
+        configurable: true
+    });
+}
+
+
+/*
+ * These prototypes are replaced by a literal (cheaper than one member at
+ * a time), so they are made at the top level, before any instance, as
+ * before: made later, the replacement breaks the next request of a VM
+ * (its cloned function objects still point at the last one)
+ */
+
+protoNextRequest();
 
 
 export default {

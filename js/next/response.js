@@ -28,6 +28,11 @@ var NULL_BODY = [101, 103, 204, 205, 304];
 /* --- Response ----------------------------------------------------------- */
 
 function Response(body, init) {
+    if (!responseReady && this instanceof Response) {
+        protoResponse();
+        return new Response(body, init);
+    }
+
     if (!(this instanceof Response)) {
         throw new TypeError("Failed to construct 'Response': "
                             + "Please use the 'new' operator");
@@ -35,183 +40,6 @@ function Response(body, init) {
 
     this._setup(body, init);
 }
-
-
-/*
- * The prototype as one object literal with accessors: far cheaper to set
- * up than Object.defineProperty per member (njs re-runs it for every
- * request); accessors enumerable and configurable, as before.
- */
-
-Response.prototype = {
-    get status() { return this._status; },
-
-    get statusText() { return this._statusText; },
-
-    get ok() {
-        return this._status >= 200 && this._status <= 299;
-    },
-
-    get headers() { return this._headers; },
-
-    get redirected() { return false; },
-
-    get type() { return this._type; },
-
-    get url() { return this._url; },
-
-    get bodyUsed() { return this._bodyUsed; },
-
-    /* no streams: the body as it was given (string, bytes) or null */
-    get body() { return this._body; }
-};
-
-
-Object.defineProperty(Response.prototype, 'constructor', {
-    value: Response,
-    writable: true,
-    configurable: true
-});
-
-
-Response.prototype._setup = function (body, init) {
-    var status, type;
-
-    init = init || {};
-
-    if (typeof init !== 'object') {
-        throw new TypeError("Failed to construct 'Response': "
-                            + "init must be an object");
-    }
-
-    status = (init.status === undefined) ? 200 : Number(init.status);
-
-    if (!(status >= 200 && status <= 599) || Math.floor(status) !== status) {
-        throw new RangeError("Failed to construct 'Response': The status "
-                             + 'provided (' + init.status + ') is outside '
-                             + 'the range [200, 599].');
-    }
-
-    this._status = status;
-    this._statusText = (init.statusText === undefined) ? ''
-                       : String(init.statusText);
-    this._headers = new Headers(init.headers);
-    this._bodyUsed = false;
-    this._type = 'default';
-    this._url = '';
-
-    type = null;
-
-    if (body === undefined || body === null) {
-        this._body = null;
-
-    } else if (typeof body === 'string') {
-        this._body = body;
-        type = 'text/plain;charset=UTF-8';
-
-    } else if (body instanceof URLSearchParams) {
-        this._body = body.toString();
-        type = 'application/x-www-form-urlencoded;charset=UTF-8';
-
-    } else if (util.isBytes(body)) {
-        this._body = util.toUint8Array(body);
-
-    } else if (body instanceof Response) {
-        this._body = body._body;
-
-    } else {
-        this._body = String(body);
-        type = 'text/plain;charset=UTF-8';
-    }
-
-    if (this._body !== null && NULL_BODY.indexOf(status) !== -1) {
-        throw new TypeError("Failed to construct 'Response': Response with "
-                            + 'null body status cannot have body');
-    }
-
-    if (type && !this._headers.has('content-type')) {
-        this._headers.append('content-type', type);
-    }
-};
-
-
-Response.prototype._consume = function () {
-    if (this._bodyUsed) {
-        return Promise.reject(new TypeError('Body is unusable: Body has '
-                                            + 'already been read'));
-    }
-
-    this._bodyUsed = true;
-
-    return Promise.resolve(this._body);
-};
-
-
-Response.prototype.text = function () {
-    return this._consume().then(function (b) {
-        if (b === null) {
-            return '';
-        }
-
-        return (typeof b === 'string') ? b : util.utf8Decode(b);
-    });
-};
-
-
-Response.prototype.json = function () {
-    return this.text().then(function (t) { return JSON.parse(t); });
-};
-
-
-Response.prototype.arrayBuffer = function () {
-    return this._consume().then(function (b) {
-        var bytes;
-
-        if (b === null) {
-            return new ArrayBuffer(0);
-        }
-
-        bytes = (typeof b === 'string') ? util.stringBytes(b) : b;
-
-        return bytes.buffer.slice(bytes.byteOffset,
-                                  bytes.byteOffset + bytes.byteLength);
-    });
-};
-
-
-Response.prototype.bytes = function () {
-    return this.arrayBuffer().then(function (ab) {
-        return new Uint8Array(ab);
-    });
-};
-
-
-Response.prototype.clone = function () {
-    var c;
-
-    if (this._bodyUsed) {
-        throw new TypeError('Response.clone: Body has already been consumed.');
-    }
-
-    c = Object.create(Object.getPrototypeOf(this));
-    c._status = this._status;
-    c._statusText = this._statusText;
-    c._headers = new Headers(this._headers);
-    c._body = this._body;
-    c._bodyUsed = false;
-    c._type = this._type;
-    c._url = this._url;
-
-    if (this._override) {
-        c._override = new Headers(this._override);
-    }
-
-    if (c instanceof NextResponse) {
-        c._cookies = new ResponseCookies(c._headers);
-    }
-
-    return c;
-};
 
 
 Response.json = function (data, init) {
@@ -292,12 +120,15 @@ function validateURL(url) {
  * init.request.headers: Next.js lists every name in
  * x-middleware-override-headers and sends each value as
  * x-middleware-request-<name>.  The response keeps an exact copy of the
- * given Headers (repeated lines included) for the decision, and shows the
- * same headers as Next.js does on response.headers.
+ * given Headers (repeated lines included) for the decision, which is
+ * encoded from that copy (protocol.js).  The x-middleware-request-* view
+ * Next.js shows on response.headers is made only when user code reads
+ * response.headers (showOverride()): building it costs a validating set()
+ * per request header, and most middleware never looks.
  */
 
-function handleMiddlewareField(init, headers) {
-    var req, keys, seen, pairs;
+function handleMiddlewareField(init) {
+    var req;
 
     req = init && init.request;
 
@@ -312,9 +143,22 @@ function handleMiddlewareField(init, headers) {
             throw new Error('request.headers must be an instance of '
                             + 'Headers');
         }
-
-        req = { headers: new Headers(req.headers) };
     }
+
+    return new Headers(req.headers);
+}
+
+
+/* the x-middleware-request-* view of res._override, once, on first read */
+
+function showOverride(res) {
+    var keys, seen, pairs;
+
+    if (res._view !== true) {
+        return;
+    }
+
+    res._view = false;
 
     /* linear in the number of headers: a client chooses that number */
 
@@ -322,7 +166,7 @@ function handleMiddlewareField(init, headers) {
     seen = {};
     pairs = [];
 
-    req.headers.forEach(function (value, key) {
+    res._override.forEach(function (value, key) {
         if (!seen.hasOwnProperty(' ' + key)) {
             seen[' ' + key] = true;
             keys.push(key);
@@ -332,9 +176,7 @@ function handleMiddlewareField(init, headers) {
     });
 
     pairs.push(['x-middleware-override-headers', keys.join(',')]);
-    headers._setMany(pairs);
-
-    return new Headers(req.headers);
+    res._headers._setMany(pairs);
 }
 
 
@@ -358,6 +200,11 @@ function copyInit(init, headers) {
 
 
 function NextResponse(body, init) {
+    if (!nextResponseReady && this instanceof NextResponse) {
+        protoNextResponse();
+        return new NextResponse(body, init);
+    }
+
     var override;
 
     if (!(this instanceof NextResponse)) {
@@ -370,24 +217,22 @@ function NextResponse(body, init) {
     override = null;
 
     if (init && init.request && init.request.headers) {
-        override = handleMiddlewareField(init, this._headers);
+        override = handleMiddlewareField(init);
     }
 
     this._override = override;
-    this._cookies = new ResponseCookies(this._headers);
+    this._view = (override !== null);
+    /*
+     * ResponseCookies parses the set-cookie lines it finds when it is
+     * made; without any it is made on first use of res.cookies, seeing
+     * none then as well (what it would have parsed now)
+     */
+
+    this._cookies = this._headers.has('set-cookie')
+                    ? new ResponseCookies(this._headers) : null;
     this._nextUrl = (init && init.url) ? new urlMod.NextURL(init.url)
                                        : undefined;
 }
-
-
-NextResponse.prototype = {
-    __proto__: Response.prototype,
-    constructor: NextResponse,
-
-    get cookies() {
-        return this._cookies;
-    }
-};
 
 
 NextResponse.json = function (body, init) {
@@ -429,10 +274,11 @@ NextResponse.rewrite = function (destination, init) {
 
     headers = new Headers(init && init.headers);
     headers.set('x-middleware-rewrite', validateURL(destination));
-    override = handleMiddlewareField(init, headers);
+    override = handleMiddlewareField(init);
 
     res = new NextResponse(null, copyInit(init, headers));
     res._override = override;
+    res._view = (override !== null);
 
     return res;
 };
@@ -443,10 +289,11 @@ NextResponse.next = function (init) {
 
     headers = new Headers(init && init.headers);
     headers.set('x-middleware-next', '1');
-    override = handleMiddlewareField(init, headers);
+    override = handleMiddlewareField(init);
 
     res = new NextResponse(null, copyInit(init, headers));
     res._override = override;
+    res._view = (override !== null);
 
     return res;
 };
@@ -460,6 +307,244 @@ NextResponse.error = function () {
 
     return res;
 };
+
+
+/*
+ * Response's prototype, made when the first Response is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var responseReady = false;
+
+
+function protoResponse() {
+    var p;
+
+    if (responseReady) {
+        return;
+    }
+
+    responseReady = true;
+
+    /*
+     * The prototype as one object literal with accessors: far cheaper to set
+     * up than Object.defineProperty per member (njs re-runs it for every
+     * request); accessors enumerable and configurable, as before.
+     */
+    Response.prototype = {
+        get status() { return this._status; },
+
+        get statusText() { return this._statusText; },
+
+        get ok() {
+            return this._status >= 200 && this._status <= 299;
+        },
+
+        get headers() { return this._headers; },
+
+        get redirected() { return false; },
+
+        get type() { return this._type; },
+
+        get url() { return this._url; },
+
+        get bodyUsed() { return this._bodyUsed; },
+
+        /* no streams: the body as it was given (string, bytes) or null */
+        get body() { return this._body; }
+    };
+
+    Object.defineProperty(Response.prototype, 'constructor', {
+        value: Response,
+        writable: true,
+        configurable: true
+    });
+
+    p = Response.prototype;
+
+    p._setup = function (body, init) {
+        var status, type;
+
+        init = init || {};
+
+        if (typeof init !== 'object') {
+            throw new TypeError("Failed to construct 'Response': "
+                                + "init must be an object");
+        }
+
+        status = (init.status === undefined) ? 200 : Number(init.status);
+
+        if (!(status >= 200 && status <= 599) || Math.floor(status) !== status) {
+            throw new RangeError("Failed to construct 'Response': The status "
+                                 + 'provided (' + init.status + ') is outside '
+                                 + 'the range [200, 599].');
+        }
+
+        this._status = status;
+        this._statusText = (init.statusText === undefined) ? ''
+                           : String(init.statusText);
+        this._headers = new Headers(init.headers);
+        this._bodyUsed = false;
+        this._type = 'default';
+        this._url = '';
+
+        type = null;
+
+        if (body === undefined || body === null) {
+            this._body = null;
+
+        } else if (typeof body === 'string') {
+            this._body = body;
+            type = 'text/plain;charset=UTF-8';
+
+        } else if (body instanceof URLSearchParams) {
+            this._body = body.toString();
+            type = 'application/x-www-form-urlencoded;charset=UTF-8';
+
+        } else if (util.isBytes(body)) {
+            this._body = util.toUint8Array(body);
+
+        } else if (body instanceof Response) {
+            this._body = body._body;
+
+        } else {
+            this._body = String(body);
+            type = 'text/plain;charset=UTF-8';
+        }
+
+        if (this._body !== null && NULL_BODY.indexOf(status) !== -1) {
+            throw new TypeError("Failed to construct 'Response': Response with "
+                                + 'null body status cannot have body');
+        }
+
+        if (type && !this._headers.has('content-type')) {
+            this._headers.append('content-type', type);
+        }
+    };
+
+    p._consume = function () {
+        if (this._bodyUsed) {
+            return Promise.reject(new TypeError('Body is unusable: Body has '
+                                                + 'already been read'));
+        }
+
+        this._bodyUsed = true;
+
+        return Promise.resolve(this._body);
+    };
+
+    p.text = function () {
+        return this._consume().then(function (b) {
+            if (b === null) {
+                return '';
+            }
+
+            return (typeof b === 'string') ? b : util.utf8Decode(b);
+        });
+    };
+
+    p.json = function () {
+        return this.text().then(function (t) { return JSON.parse(t); });
+    };
+
+    p.arrayBuffer = function () {
+        return this._consume().then(function (b) {
+            var bytes;
+
+            if (b === null) {
+                return new ArrayBuffer(0);
+            }
+
+            bytes = (typeof b === 'string') ? util.stringBytes(b) : b;
+
+            return bytes.buffer.slice(bytes.byteOffset,
+                                      bytes.byteOffset + bytes.byteLength);
+        });
+    };
+
+    p.bytes = function () {
+        return this.arrayBuffer().then(function (ab) {
+            return new Uint8Array(ab);
+        });
+    };
+
+    p.clone = function () {
+        var c;
+
+        if (this._bodyUsed) {
+            throw new TypeError('Response.clone: Body has already been consumed.');
+        }
+
+        c = Object.create(Object.getPrototypeOf(this));
+        c._status = this._status;
+        c._statusText = this._statusText;
+        c._headers = new Headers(this._headers);
+        c._body = this._body;
+        c._bodyUsed = false;
+        c._type = this._type;
+        c._url = this._url;
+
+        if (this._override) {
+            c._override = new Headers(this._override);
+            c._view = this._view;
+        }
+
+        if (c instanceof NextResponse) {
+            c._cookies = new ResponseCookies(c._headers);
+        }
+
+        return c;
+    };
+}
+
+
+/*
+ * NextResponse's prototype, made when the first NextResponse is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var nextResponseReady = false;
+
+
+function protoNextResponse() {
+    if (nextResponseReady) {
+        return;
+    }
+
+    nextResponseReady = true;
+    protoResponse();
+
+    NextResponse.prototype = {
+        __proto__: Response.prototype,
+        constructor: NextResponse,
+
+        get headers() {
+            showOverride(this);
+            return this._headers;
+        },
+
+        get cookies() {
+            if (this._cookies === null) {
+                this._cookies = new ResponseCookies(this._headers, true);
+            }
+
+            return this._cookies;
+        }
+    };
+}
+
+
+/*
+ * These prototypes are replaced by a literal (cheaper than one member at
+ * a time), so they are made at the top level, before any instance, as
+ * before: made later, the replacement breaks the next request of a VM
+ * (its cloned function objects still point at the last one)
+ */
+
+protoResponse();
+protoNextResponse();
 
 
 export default {

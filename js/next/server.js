@@ -78,6 +78,11 @@ function getRequestExecutionContext() {
 
 
 function Context(r) {
+    if (!contextReady && this instanceof Context) {
+        protoContext();
+        return new Context(r);
+    }
+
     var self = this, id;
 
     this.r = r;
@@ -112,140 +117,6 @@ function Context(r) {
 }
 
 
-/* one wait per request, started on first use */
-
-Context.prototype.outcome = function () {
-    if (this.outcomePromise === null) {
-        this.outcomePromise = outcomeMod.wait(this.r, this.module);
-    }
-
-    return this.outcomePromise;
-};
-
-
-Context.prototype.waitUntil = function (promise) {
-    var self = this, wrapped;
-
-    /* middleware_tasks_max: one request must not hold the worker */
-
-    if (this.tasksMax && this.tasks.length >= this.tasksMax) {
-        this.refused++;
-        Promise.resolve(promise).then(null, function () {});
-
-        throw new RangeError('waitUntil: more than ' + this.tasksMax
-                             + ' tasks for one request '
-                             + '(middleware_tasks_max)');
-    }
-
-    wrapped = Promise.resolve(promise).then(function () {
-        self.fulfilled++;
-
-    }, function (e) {
-        self.rejected++;
-
-        try {
-            self.r.warn('middleware: waitUntil task rejected (request '
-                        + self.requestId + '): ' + util.errorReport(e));
-
-        } catch (ignore) {
-        }
-    });
-
-    this.tasks.push(wrapped);
-};
-
-
-/*
- * functions given to after(): run once the decision is sent; extension:
- * a function that declares a parameter runs once the client response has
- * ended, with its outcome
- */
-
-Context.prototype.after = function (task) {
-    if (typeof task !== 'function') {
-        this.waitUntil(task);
-        return;
-    }
-
-    if (task.length > 0) {
-        this.waitUntil(this.outcome().then(task));
-        return;
-    }
-
-    if (this.decided) {
-        this.waitUntil(Promise.resolve().then(task));
-        return;
-    }
-
-    this.afterQueue.push(task);
-};
-
-
-Context.prototype.report = function (s) {
-    if (!this.module) {
-        return;
-    }
-
-    try {
-        this.r.variables.middleware_report = s;
-
-    } catch (e) {
-        /* the module is not loaded (njs CLI tests) */
-    }
-};
-
-
-Context.prototype.send = function (payload) {
-    var i, queue;
-
-    if (this.decided) {
-        return;
-    }
-
-    this.decided = true;
-    this.report('tasks=' + (this.tasks.length + this.afterQueue.length));
-
-    this.r['return'](200, payload);
-
-    queue = this.afterQueue;
-    this.afterQueue = [];
-
-    for (i = 0; i < queue.length; i++) {
-        try {
-            this.waitUntil(Promise.resolve().then(queue[i]));
-
-        } catch (e) {
-            /* over middleware_tasks_max: counted as refused */
-        }
-    }
-};
-
-
-/*
- * Await every task, including tasks registered by running tasks, then
- * report.  The wrappers never reject.
- */
-
-Context.prototype.drain = async function () {
-    var done = 0, batch;
-
-    while (done < this.tasks.length) {
-        batch = this.tasks.slice(done);
-        done = this.tasks.length;
-
-        await Promise.allSettled(batch);
-    }
-
-    this.report('tasks=' + this.tasks.length + ' fulfilled='
-                + this.fulfilled + ' rejected=' + this.rejected
-                + (this.refused ? ' refused=' + this.refused : ''));
-
-    if (current === this) {
-        current = null;
-    }
-};
-
-
 /* --- NextFetchEvent ------------------------------------------------------ */
 
 /*
@@ -254,6 +125,11 @@ Context.prototype.drain = async function () {
  */
 
 function NextFetchEvent(params) {
+    if (!nextFetchEventReady && this instanceof NextFetchEvent) {
+        protoNextFetchEvent();
+        return new NextFetchEvent(params);
+    }
+
     params = params || {};
 
     this._request = params.request;
@@ -262,57 +138,6 @@ function NextFetchEvent(params) {
     this._passThrough = false;
     this.sourcePage = params.page;
 }
-
-
-NextFetchEvent.prototype.waitUntil = function (promise) {
-    if (this._context) {
-        this._context.waitUntil(promise);
-
-    } else {
-        this._waitUntil.push(promise);
-    }
-};
-
-
-NextFetchEvent.prototype.passThroughOnException = function () {
-    this._passThrough = true;
-
-    if (this._context && this._context.passThroughOnException) {
-        this._context.passThroughOnException();
-    }
-};
-
-
-NextFetchEvent.prototype.respondWith = function () {
-    throw new Error('The middleware "' + this.sourcePage + '" accepts an '
-                    + 'async API directly with the form:\n\n  export '
-                    + 'function middleware(request, event) {\n    return '
-                    + "NextResponse.redirect('/new-location')\n  }\n\n  Read "
-                    + 'more: https://nextjs.org/docs/messages/'
-                    + 'middleware-new-signature');
-};
-
-
-Object.defineProperty(NextFetchEvent.prototype, 'request', {
-    get: function () { return this._request; },
-    enumerable: true,
-    configurable: true
-});
-
-
-/* extension: a Promise of R's outcome (next/outcome.js) */
-
-Object.defineProperty(NextFetchEvent.prototype, 'outcome', {
-    get: function () {
-        if (this._context && 'outcome' in this._context) {
-            return this._context.outcome;
-        }
-
-        return outcomeMod.wait(null, false);
-    },
-    enumerable: true,
-    configurable: true
-});
 
 
 /* --- the decision -------------------------------------------------------- */
@@ -556,6 +381,220 @@ function after(task) {
     }
 
     current.after(task);
+}
+
+
+/*
+ * Context's prototype, made when the first Context is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var contextReady = false;
+
+
+function protoContext() {
+    var p;
+
+    if (contextReady) {
+        return;
+    }
+
+    contextReady = true;
+
+    /* one wait per request, started on first use */
+    p = Context.prototype;
+
+    p.outcome = function () {
+        if (this.outcomePromise === null) {
+            this.outcomePromise = outcomeMod.wait(this.r, this.module);
+        }
+
+        return this.outcomePromise;
+    };
+
+    p.waitUntil = function (promise) {
+        var self = this, wrapped;
+
+        /* middleware_tasks_max: one request must not hold the worker */
+
+        if (this.tasksMax && this.tasks.length >= this.tasksMax) {
+            this.refused++;
+            Promise.resolve(promise).then(null, function () {});
+
+            throw new RangeError('waitUntil: more than ' + this.tasksMax
+                                 + ' tasks for one request '
+                                 + '(middleware_tasks_max)');
+        }
+
+        wrapped = Promise.resolve(promise).then(function () {
+            self.fulfilled++;
+
+        }, function (e) {
+            self.rejected++;
+
+            try {
+                self.r.warn('middleware: waitUntil task rejected (request '
+                            + self.requestId + '): ' + util.errorReport(e));
+
+            } catch (ignore) {
+            }
+        });
+
+        this.tasks.push(wrapped);
+    };
+
+    /*
+     * functions given to after(): run once the decision is sent; extension:
+     * a function that declares a parameter runs once the client response has
+     * ended, with its outcome
+     */
+    p.after = function (task) {
+        if (typeof task !== 'function') {
+            this.waitUntil(task);
+            return;
+        }
+
+        if (task.length > 0) {
+            this.waitUntil(this.outcome().then(task));
+            return;
+        }
+
+        if (this.decided) {
+            this.waitUntil(Promise.resolve().then(task));
+            return;
+        }
+
+        this.afterQueue.push(task);
+    };
+
+    p.report = function (s) {
+        if (!this.module) {
+            return;
+        }
+
+        try {
+            this.r.variables.middleware_report = s;
+
+        } catch (e) {
+            /* the module is not loaded (njs CLI tests) */
+        }
+    };
+
+    p.send = function (payload) {
+        var i, queue;
+
+        if (this.decided) {
+            return;
+        }
+
+        this.decided = true;
+        this.report('tasks=' + (this.tasks.length + this.afterQueue.length));
+
+        this.r['return'](200, payload);
+
+        queue = this.afterQueue;
+        this.afterQueue = [];
+
+        for (i = 0; i < queue.length; i++) {
+            try {
+                this.waitUntil(Promise.resolve().then(queue[i]));
+
+            } catch (e) {
+                /* over middleware_tasks_max: counted as refused */
+            }
+        }
+    };
+
+    /*
+     * Await every task, including tasks registered by running tasks, then
+     * report.  The wrappers never reject.
+     */
+    p.drain = async function () {
+        var done = 0, batch;
+
+        while (done < this.tasks.length) {
+            batch = this.tasks.slice(done);
+            done = this.tasks.length;
+
+            await Promise.allSettled(batch);
+        }
+
+        this.report('tasks=' + this.tasks.length + ' fulfilled='
+                    + this.fulfilled + ' rejected=' + this.rejected
+                    + (this.refused ? ' refused=' + this.refused : ''));
+
+        if (current === this) {
+            current = null;
+        }
+    };
+}
+
+
+/*
+ * NextFetchEvent's prototype, made when the first NextFetchEvent is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var nextFetchEventReady = false;
+
+
+function protoNextFetchEvent() {
+    var p;
+
+    if (nextFetchEventReady) {
+        return;
+    }
+
+    nextFetchEventReady = true;
+
+    p = NextFetchEvent.prototype;
+
+    p.waitUntil = function (promise) {
+        if (this._context) {
+            this._context.waitUntil(promise);
+
+        } else {
+            this._waitUntil.push(promise);
+        }
+    };
+
+    p.passThroughOnException = function () {
+        this._passThrough = true;
+
+        if (this._context && this._context.passThroughOnException) {
+            this._context.passThroughOnException();
+        }
+    };
+
+    p.respondWith = function () {
+        throw new Error('The middleware "' + this.sourcePage + '" accepts an '
+                        + 'async API directly with the form:\n\n  export '
+                        + 'function middleware(request, event) {\n    return '
+                        + "NextResponse.redirect('/new-location')\n  }\n\n  Read "
+                        + 'more: https://nextjs.org/docs/messages/'
+                        + 'middleware-new-signature');
+    };
+
+    Object.defineProperty(NextFetchEvent.prototype, 'request', {
+        get: function () { return this._request; },
+        enumerable: true,
+        configurable: true
+    });
+
+    /* extension: a Promise of R's outcome (next/outcome.js) */
+    Object.defineProperty(NextFetchEvent.prototype, 'outcome', {
+        get: function () {
+            if (this._context && 'outcome' in this._context) {
+                return this._context.outcome;
+            }
+
+            return outcomeMod.wait(null, false);
+        },
+        enumerable: true,
+        configurable: true
+    });
 }
 
 

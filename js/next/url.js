@@ -526,10 +526,104 @@ function parseAfterScheme(rec, rest, whole) {
 }
 
 
+/*
+ * The fast path: an http(s)/ws(s) URL, or a path-absolute reference
+ * against such a base, that the parser would keep as it is (nothing to
+ * percent-encode, trim or lower-case but an ASCII host, no dot segment,
+ * no fragment, a domain that does not end in a number, or a dotted IPv4
+ * address already in its canonical form): one anchored
+ * regexp instead of the general parser.  null: take the general one.
+ */
+
+var FAST_ABS = null, FAST_REL, FAST_NUMERIC, FAST_DOT, FAST_IPV4;
+
+
+function fastParse(input, base) {
+    var m, rec, host, port, path;
+
+    if (FAST_ABS === null) {
+        FAST_ABS = /^(https?:|wss?:)\/\/([A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?(\/[\x21\x24-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)?(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
+        FAST_REL = /^(\/[\x21\x24-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
+        FAST_NUMERIC = /(?:^|\.)(?:[0-9]+|0[xX][0-9A-Fa-f]*)\.?(?![\s\S])/;
+        FAST_DOT = /\/(?:\.|%2[eE])/;
+        FAST_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?![\s\S])/;
+    }
+
+    if (input.charAt(0) === '/') {
+        if (base === null || base === undefined || input.charAt(1) === '/'
+            || typeof base.path === 'string'
+            || !(base.scheme === 'http:' || base.scheme === 'https:'
+                 || base.scheme === 'ws:' || base.scheme === 'wss:'))
+        {
+            return null;
+        }
+
+        m = FAST_REL.exec(input);
+
+        if (m === null || FAST_DOT.test(m[1])) {
+            return null;
+        }
+
+        rec = new Record();
+        rec.scheme = base.scheme;
+        rec.username = base.username;
+        rec.password = base.password;
+        rec.host = base.host;
+        rec.port = base.port;
+        rec.path = m[1].slice(1).split('/');
+        rec.query = (m[2] !== undefined) ? m[2] : null;
+
+        return rec;
+    }
+
+    m = FAST_ABS.exec(input);
+
+    if (m === null) {
+        return null;
+    }
+
+    host = m[2].toLowerCase();
+    path = m[4];
+
+    if ((FAST_NUMERIC.test(host) && !FAST_IPV4.test(host))
+        || (path && FAST_DOT.test(path)))
+    {
+        return null;
+    }
+
+    port = null;
+
+    if (m[3] !== undefined) {
+        port = parseInt(m[3], 10);
+
+        if (port > 65535) {
+            return null;
+        }
+
+        port = (port === SPECIAL[m[1]]) ? null : String(port);
+    }
+
+    rec = new Record();
+    rec.scheme = m[1];
+    rec.host = host;
+    rec.port = port;
+    rec.path = path ? path.slice(1).split('/') : [''];
+    rec.query = (m[5] !== undefined) ? m[5] : null;
+
+    return rec;
+}
+
+
 function parse(input, base) {
     var rec, m, rest, special, whole, baseSegs, slashes;
 
     whole = String(input);
+    rec = fastParse(whole, base);
+
+    if (rec !== null) {
+        return rec;
+    }
+
     input = whole.replace(/^[\0-\x20]+/, '').replace(/[\0-\x20]+$/, '')
                  .replace(/[\t\n\r]/g, '');
 
@@ -746,6 +840,11 @@ function toUSVString(v) {
 
 
 function URLSearchParams(init) {
+    if (!urlSearchParamsReady && this instanceof URLSearchParams) {
+        protoURLSearchParams();
+        return new URLSearchParams(init);
+    }
+
     var i, keys, pair;
 
     if (!(this instanceof URLSearchParams)) {
@@ -815,148 +914,6 @@ function URLSearchParams(init) {
 }
 
 
-URLSearchParams.prototype._update = function () {
-    var s;
-
-    if (this._url) {
-        s = this.toString();
-        this._url._rec.query = (s === '') ? null : s;
-    }
-};
-
-
-Object.defineProperty(URLSearchParams.prototype, 'size', {
-    get: function () { return this._list.length; },
-    configurable: true
-});
-
-
-URLSearchParams.prototype.append = function (name, value) {
-    this._list.push([toUSVString(name), toUSVString(value)]);
-    this._update();
-};
-
-
-URLSearchParams.prototype['delete'] = function (name, value) {
-    name = toUSVString(name);
-
-    if (value !== undefined) {
-        value = toUSVString(value);
-    }
-
-    this._list = this._list.filter(function (p) {
-        return !(p[0] === name && (value === undefined || p[1] === value));
-    });
-
-    this._update();
-};
-
-
-URLSearchParams.prototype.get = function (name) {
-    var i;
-
-    name = toUSVString(name);
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i][0] === name) {
-            return this._list[i][1];
-        }
-    }
-
-    return null;
-};
-
-
-URLSearchParams.prototype.getAll = function (name) {
-    name = toUSVString(name);
-
-    return this._list.filter(function (p) { return p[0] === name; })
-                     .map(function (p) { return p[1]; });
-};
-
-
-URLSearchParams.prototype.has = function (name, value) {
-    var i;
-
-    name = toUSVString(name);
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i][0] === name
-            && (value === undefined || this._list[i][1] === String(value)))
-        {
-            return true;
-        }
-    }
-
-    return false;
-};
-
-
-URLSearchParams.prototype.set = function (name, value) {
-    var i, found, list;
-
-    name = toUSVString(name);
-    value = toUSVString(value);
-    list = [];
-    found = false;
-
-    for (i = 0; i < this._list.length; i++) {
-        if (this._list[i][0] !== name) {
-            list.push(this._list[i]);
-
-        } else if (!found) {
-            found = true;
-            list.push([name, value]);
-        }
-    }
-
-    if (!found) {
-        list.push([name, value]);
-    }
-
-    this._list = list;
-    this._update();
-};
-
-
-/* stable sort by name in UTF-16 code units, as the standard says */
-
-URLSearchParams.prototype.sort = function () {
-    var indexed = this._list.map(function (p, i) { return [p, i]; });
-
-    indexed.sort(function (a, b) {
-        if (a[0][0] < b[0][0]) {
-            return -1;
-        }
-
-        if (a[0][0] > b[0][0]) {
-            return 1;
-        }
-
-        return a[1] - b[1];
-    });
-
-    this._list = indexed.map(function (e) { return e[0]; });
-    this._update();
-};
-
-
-/*
- * forEach and the iterators walk the live list by index, as WHATWG says:
- * an entry deleted meanwhile is not visited (delete() may replace
- * this._list, so it is read at each step)
- */
-
-URLSearchParams.prototype.forEach = function (callback, thisArg) {
-    var i, p;
-
-    for (i = 0; i < this._list.length; i++) {
-        p = this._list[i];
-        callback.call(thisArg, p[1], p[0], this);
-    }
-};
-
-
 function liveIterator(params, kind) {
     var i = 0;
     var it = {
@@ -983,34 +940,6 @@ function liveIterator(params, kind) {
 }
 
 
-URLSearchParams.prototype.entries = function () {
-    return liveIterator(this, 0);
-};
-
-
-URLSearchParams.prototype.keys = function () {
-    return liveIterator(this, 1);
-};
-
-
-URLSearchParams.prototype.values = function () {
-    return liveIterator(this, 2);
-};
-
-
-URLSearchParams.prototype.toString = function () {
-    return this._list.map(function (p) {
-        return formEncode(p[0]) + '=' + formEncode(p[1]);
-    }).join('&');
-};
-
-
-if (typeof Symbol === 'function' && Symbol.iterator) {
-    URLSearchParams.prototype[Symbol.iterator] =
-        URLSearchParams.prototype.entries;
-}
-
-
 /* --- URL ---------------------------------------------------------------- */
 
 function baseRecord(base) {
@@ -1027,6 +956,11 @@ function baseRecord(base) {
 
 
 function URL(input, base) {
+    if (!urlReady && this instanceof URL) {
+        protoURL();
+        return new URL(input, base);
+    }
+
     if (!(this instanceof URL)) {
         throw new TypeError("Failed to construct 'URL': "
                             + "Please use the 'new' operator");
@@ -1038,244 +972,6 @@ function URL(input, base) {
 
     this._init(parse(String(input), baseRecord(base)));
 }
-
-
-/*
- * The prototype as one object literal with accessors: far cheaper to set
- * up than Object.defineProperty per member (njs re-runs it for every
- * request); accessors enumerable and configurable, as before.
- */
-
-URL.prototype = {
-    get href() {
-        return serialize(this._rec, false);
-    },
-
-    set href(v) {
-        this._init(parse(String(v), null));
-    },
-
-    get origin() {
-        var s = this._rec.scheme;
-
-        if (s in SPECIAL && s !== 'file:') {
-            return s + '//' + serializeHost(this._rec);
-        }
-
-        if (s === 'blob:') {
-            try {
-                return new URL(serializePath(this._rec)).origin;
-
-            } catch (e) {
-                return 'null';
-            }
-        }
-
-        return 'null';
-    },
-
-    set origin(v) {},
-
-    get protocol() {
-        return this._rec.scheme;
-    },
-
-    set protocol(v) {
-        var m = SCHEME_RE.exec(String(v) + ':');
-
-        if (!m) {
-            return;
-        }
-
-        v = m[1].toLowerCase() + ':';
-
-        if ((v in SPECIAL) !== (this._rec.scheme in SPECIAL)) {
-            return;
-        }
-
-        if (v === 'file:' && (this._rec.username || this._rec.password
-                              || this._rec.port !== null))
-        {
-            return;
-        }
-
-        this._rec.scheme = v;
-
-        if (this._rec.port !== null && SPECIAL[v] === parseInt(this._rec.port,
-                                                                10))
-        {
-            this._rec.port = null;
-        }
-    },
-
-    get username() {
-        return this._rec.username;
-    },
-
-    set username(v) {
-        if (this._rec.host === null || this._rec.host === ''
-            || this._rec.scheme === 'file:')
-        {
-            return;
-        }
-
-        this._rec.username = encodeUserinfo(String(v));
-    },
-
-    get password() {
-        return this._rec.password;
-    },
-
-    set password(v) {
-        if (this._rec.host === null || this._rec.host === ''
-            || this._rec.scheme === 'file:')
-        {
-            return;
-        }
-
-        this._rec.password = encodeUserinfo(String(v));
-    },
-
-    get host() {
-        return this._rec.host === null ? '' : serializeHost(this._rec);
-    },
-
-    set host(v) {
-        this._setHost(String(v), true);
-    },
-
-    get hostname() {
-        return this._rec.host === null ? '' : this._rec.host;
-    },
-
-    set hostname(v) {
-        this._setHost(String(v), false);
-    },
-
-    get port() {
-        return this._rec.port === null ? '' : this._rec.port;
-    },
-
-    set port(v) {
-        var m;
-
-        if (this._rec.host === null || this._rec.host === ''
-            || this._rec.scheme === 'file:')
-        {
-            return;
-        }
-
-        v = String(v);
-
-        if (v === '') {
-            this._rec.port = null;
-            return;
-        }
-
-        m = /^[0-9]+/.exec(v);
-
-        if (!m || parseInt(m[0], 10) > 65535) {
-            return;
-        }
-
-        v = String(parseInt(m[0], 10));
-        this._rec.port = (SPECIAL[this._rec.scheme] === parseInt(v, 10)) ? null
-                                                                         : v;
-    },
-
-    get pathname() {
-        return serializePath(this._rec);
-    },
-
-    set pathname(v) {
-        var special = this._rec.scheme in SPECIAL;
-
-        if (typeof this._rec.path === 'string') {
-            return;
-        }
-
-        v = String(v);
-
-        if (special || v.charAt(0) === '/') {
-            v = v.replace(special ? /^[\/\\]/ : /^\//, '');
-            this._rec.path = parsePath(v, special, []);
-
-        } else if (v === '') {
-            this._rec.path = [];
-
-        } else {
-            this._rec.path = parsePath(v, special, []);
-        }
-    },
-
-    get search() {
-        return (this._rec.query === null || this._rec.query === '')
-               ? '' : '?' + this._rec.query;
-    },
-
-    set search(v) {
-        v = String(v);
-
-        if (v === '') {
-            this._rec.query = null;
-            this._queryChanged();
-            return;
-        }
-
-        if (v.charAt(0) === '?') {
-            v = v.slice(1);
-        }
-
-        this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
-                                                       : encodeQuery)(v);
-        this._queryChanged();
-    },
-
-    get searchParams() {
-        return this._params;
-    },
-
-    set searchParams(v) {},
-
-    get hash() {
-        return (this._rec.fragment === null || this._rec.fragment === '')
-               ? '' : '#' + this._rec.fragment;
-    },
-
-    set hash(v) {
-        v = String(v);
-
-        if (v === '') {
-            this._rec.fragment = null;
-            return;
-        }
-
-        if (v.charAt(0) === '#') {
-            v = v.slice(1);
-        }
-
-        this._rec.fragment = encodeFragment(v);
-    }
-};
-
-
-Object.defineProperty(URL.prototype, 'constructor', {
-    value: URL,
-    writable: true,
-    configurable: true
-});
-
-
-URL.prototype._init = function (rec) {
-    this._rec = rec;
-    this._params = new URLSearchParams(rec.query || '');
-    this._params._url = this;
-};
-
-
-URL.prototype._queryChanged = function () {
-    this._params._list = parseForm(this._rec.query || '');
-};
 
 
 URL.canParse = function (input, base) {
@@ -1299,60 +995,6 @@ URL.parse = function (input, base) {
 };
 
 
-URL.prototype._setHost = function (v, withPort) {
-    var rec, m, end;
-
-    if (typeof this._rec.path === 'string') {
-        return;
-    }
-
-    m = /[\/\\?#]/.exec(v);
-    end = m ? m.index : v.length;
-    v = v.slice(0, end);
-
-    if (v === '' && this._rec.scheme in SPECIAL) {
-        return;
-    }
-
-    rec = copyRecord(this._rec);
-
-    try {
-        if (withPort) {
-            parseAuthority(rec, v.replace(/@/g, '%40'), v);
-
-            if (!/:[0-9]+$|:$/.test(v.replace(/^\[.*\]/, ''))) {
-                rec.port = this._rec.port;
-            }
-
-        } else {
-            if (/:/.test(v.replace(/^\[.*\]/, ''))) {
-                return;
-            }
-
-            rec.host = parseHost(v, rec.scheme in SPECIAL, v);
-        }
-
-    } catch (e) {
-        return;
-    }
-
-    rec.username = this._rec.username;
-    rec.password = this._rec.password;
-    this._rec.host = rec.host;
-    this._rec.port = rec.port;
-};
-
-
-URL.prototype.toString = function () {
-    return this.href;
-};
-
-
-URL.prototype.toJSON = function () {
-    return this.href;
-};
-
-
 /* --- NextURL ------------------------------------------------------------ */
 
 /*
@@ -1363,6 +1005,11 @@ URL.prototype.toJSON = function () {
  */
 
 function NextURL(input, baseOrOpts, opts) {
+    if (!nextURLReady && this instanceof NextURL) {
+        protoNextURL();
+        return new NextURL(input, baseOrOpts, opts);
+    }
+
     var base, options;
 
     if (!(this instanceof NextURL)) {
@@ -1391,90 +1038,607 @@ function NextURL(input, baseOrOpts, opts) {
 }
 
 
-NextURL.prototype = {
-    __proto__: URL.prototype,
-    constructor: NextURL,
+/*
+ * URLSearchParams's prototype, made when the first URLSearchParams is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
 
-    get basePath() {
-        return this._basePath;
-    },
+var urlSearchParamsReady = false;
 
-    set basePath(v) {
-        v = String(v);
-        this._basePath = (v === '' || v === '/') ? ''
-                         : (v.charAt(0) === '/' ? v : '/' + v);
-    },
 
-    get buildId() {
-        return this._buildId;
-    },
+function protoURLSearchParams() {
+    var p;
 
-    set buildId(v) {
-        this._buildId = v;
-    },
+    if (urlSearchParamsReady) {
+        return;
+    }
 
-    get locale() {
-        return this._locale;
-    },
+    urlSearchParamsReady = true;
 
-    set locale(v) {
-        this._locale = String(v);
-    },
+    p = URLSearchParams.prototype;
 
-    get defaultLocale() {
-        return undefined;
-    },
+    p._update = function () {
+        var s;
 
-    set defaultLocale(v) {},
+        if (this._url) {
+            s = this.toString();
+            this._url._rec.query = (s === '') ? null : s;
+        }
+    };
 
-    get domainLocale() {
-        return undefined;
-    },
+    Object.defineProperty(URLSearchParams.prototype, 'size', {
+        get: function () { return this._list.length; },
+        configurable: true
+    });
 
-    set domainLocale(v) {},
+    p.append = function (name, value) {
+        this._list.push([toUSVString(name), toUSVString(value)]);
+        this._update();
+    };
 
-    /* href with basePath in front of the pathname, as NextURL#href */
+    p['delete'] = function (name, value) {
+        name = toUSVString(name);
 
-    get href() {
-        var rec, path;
+        if (value !== undefined) {
+            value = toUSVString(value);
+        }
 
-        if (this._basePath === '') {
+        this._list = this._list.filter(function (p) {
+            return !(p[0] === name && (value === undefined || p[1] === value));
+        });
+
+        this._update();
+    };
+
+    p.get = function (name) {
+        var i;
+
+        name = toUSVString(name);
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i][0] === name) {
+                return this._list[i][1];
+            }
+        }
+
+        return null;
+    };
+
+    p.getAll = function (name) {
+        name = toUSVString(name);
+
+        return this._list.filter(function (p) { return p[0] === name; })
+                         .map(function (p) { return p[1]; });
+    };
+
+    p.has = function (name, value) {
+        var i;
+
+        name = toUSVString(name);
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i][0] === name
+                && (value === undefined || this._list[i][1] === String(value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    };
+
+    p.set = function (name, value) {
+        var i, found, list;
+
+        name = toUSVString(name);
+        value = toUSVString(value);
+        list = [];
+        found = false;
+
+        for (i = 0; i < this._list.length; i++) {
+            if (this._list[i][0] !== name) {
+                list.push(this._list[i]);
+
+            } else if (!found) {
+                found = true;
+                list.push([name, value]);
+            }
+        }
+
+        if (!found) {
+            list.push([name, value]);
+        }
+
+        this._list = list;
+        this._update();
+    };
+
+    /* stable sort by name in UTF-16 code units, as the standard says */
+    p.sort = function () {
+        var indexed = this._list.map(function (p, i) { return [p, i]; });
+
+        indexed.sort(function (a, b) {
+            if (a[0][0] < b[0][0]) {
+                return -1;
+            }
+
+            if (a[0][0] > b[0][0]) {
+                return 1;
+            }
+
+            return a[1] - b[1];
+        });
+
+        this._list = indexed.map(function (e) { return e[0]; });
+        this._update();
+    };
+
+    /*
+     * forEach and the iterators walk the live list by index, as WHATWG
+     * says: an entry deleted meanwhile is not visited (delete() may
+     * replace this._list, so it is read at each step)
+     */
+    p.forEach = function (callback, thisArg) {
+        var i, e;
+
+        for (i = 0; i < this._list.length; i++) {
+            e = this._list[i];
+            callback.call(thisArg, e[1], e[0], this);
+        }
+    };
+
+    p.entries = function () {
+        return liveIterator(this, 0);
+    };
+
+    p.keys = function () {
+        return liveIterator(this, 1);
+    };
+
+    p.values = function () {
+        return liveIterator(this, 2);
+    };
+
+    p.toString = function () {
+        return this._list.map(function (p) {
+            return formEncode(p[0]) + '=' + formEncode(p[1]);
+        }).join('&');
+    };
+
+    if (typeof Symbol === 'function' && Symbol.iterator) {
+        URLSearchParams.prototype[Symbol.iterator] =
+            URLSearchParams.prototype.entries;
+    }
+}
+
+
+/*
+ * URL's prototype, made when the first URL is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var urlReady = false;
+
+
+function protoURL() {
+    var p;
+
+    if (urlReady) {
+        return;
+    }
+
+    urlReady = true;
+
+    /*
+     * The prototype as one object literal with accessors: far cheaper to set
+     * up than Object.defineProperty per member (njs re-runs it for every
+     * request); accessors enumerable and configurable, as before.
+     */
+    URL.prototype = {
+        get href() {
             return serialize(this._rec, false);
+        },
+
+        set href(v) {
+            this._init(parse(String(v), null));
+        },
+
+        get origin() {
+            var s = this._rec.scheme;
+
+            if (s in SPECIAL && s !== 'file:') {
+                return s + '//' + serializeHost(this._rec);
+            }
+
+            if (s === 'blob:') {
+                try {
+                    return new URL(serializePath(this._rec)).origin;
+
+                } catch (e) {
+                    return 'null';
+                }
+            }
+
+            return 'null';
+        },
+
+        set origin(v) {},
+
+        get protocol() {
+            return this._rec.scheme;
+        },
+
+        set protocol(v) {
+            var m = SCHEME_RE.exec(String(v) + ':');
+
+            if (!m) {
+                return;
+            }
+
+            v = m[1].toLowerCase() + ':';
+
+            if ((v in SPECIAL) !== (this._rec.scheme in SPECIAL)) {
+                return;
+            }
+
+            if (v === 'file:' && (this._rec.username || this._rec.password
+                                  || this._rec.port !== null))
+            {
+                return;
+            }
+
+            this._rec.scheme = v;
+
+            if (this._rec.port !== null && SPECIAL[v] === parseInt(this._rec.port,
+                                                                    10))
+            {
+                this._rec.port = null;
+            }
+        },
+
+        get username() {
+            return this._rec.username;
+        },
+
+        set username(v) {
+            if (this._rec.host === null || this._rec.host === ''
+                || this._rec.scheme === 'file:')
+            {
+                return;
+            }
+
+            this._rec.username = encodeUserinfo(String(v));
+        },
+
+        get password() {
+            return this._rec.password;
+        },
+
+        set password(v) {
+            if (this._rec.host === null || this._rec.host === ''
+                || this._rec.scheme === 'file:')
+            {
+                return;
+            }
+
+            this._rec.password = encodeUserinfo(String(v));
+        },
+
+        get host() {
+            return this._rec.host === null ? '' : serializeHost(this._rec);
+        },
+
+        set host(v) {
+            this._setHost(String(v), true);
+        },
+
+        get hostname() {
+            return this._rec.host === null ? '' : this._rec.host;
+        },
+
+        set hostname(v) {
+            this._setHost(String(v), false);
+        },
+
+        get port() {
+            return this._rec.port === null ? '' : this._rec.port;
+        },
+
+        set port(v) {
+            var m;
+
+            if (this._rec.host === null || this._rec.host === ''
+                || this._rec.scheme === 'file:')
+            {
+                return;
+            }
+
+            v = String(v);
+
+            if (v === '') {
+                this._rec.port = null;
+                return;
+            }
+
+            m = /^[0-9]+/.exec(v);
+
+            if (!m || parseInt(m[0], 10) > 65535) {
+                return;
+            }
+
+            v = String(parseInt(m[0], 10));
+            this._rec.port = (SPECIAL[this._rec.scheme] === parseInt(v, 10)) ? null
+                                                                             : v;
+        },
+
+        get pathname() {
+            return serializePath(this._rec);
+        },
+
+        set pathname(v) {
+            var special = this._rec.scheme in SPECIAL;
+
+            if (typeof this._rec.path === 'string') {
+                return;
+            }
+
+            v = String(v);
+
+            if (special || v.charAt(0) === '/') {
+                v = v.replace(special ? /^[\/\\]/ : /^\//, '');
+                this._rec.path = parsePath(v, special, []);
+
+            } else if (v === '') {
+                this._rec.path = [];
+
+            } else {
+                this._rec.path = parsePath(v, special, []);
+            }
+        },
+
+        get search() {
+            return (this._rec.query === null || this._rec.query === '')
+                   ? '' : '?' + this._rec.query;
+        },
+
+        set search(v) {
+            v = String(v);
+
+            if (v === '') {
+                this._rec.query = null;
+                this._queryChanged();
+                return;
+            }
+
+            if (v.charAt(0) === '?') {
+                v = v.slice(1);
+            }
+
+            this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
+                                                           : encodeQuery)(v);
+            this._queryChanged();
+        },
+
+        get searchParams() {
+            if (this._params === null) {
+                this._params = new URLSearchParams(this._rec.query || '');
+                this._params._url = this;
+            }
+
+            return this._params;
+        },
+
+        set searchParams(v) {},
+
+        get hash() {
+            return (this._rec.fragment === null || this._rec.fragment === '')
+                   ? '' : '#' + this._rec.fragment;
+        },
+
+        set hash(v) {
+            v = String(v);
+
+            if (v === '') {
+                this._rec.fragment = null;
+                return;
+            }
+
+            if (v.charAt(0) === '#') {
+                v = v.slice(1);
+            }
+
+            this._rec.fragment = encodeFragment(v);
+        }
+    };
+
+    Object.defineProperty(URL.prototype, 'constructor', {
+        value: URL,
+        writable: true,
+        configurable: true
+    });
+
+    p = URL.prototype;
+
+    p._init = function (rec) {
+        this._rec = rec;
+        this._params = null;          /* searchParams, made on first use */
+    };
+
+    p._queryChanged = function () {
+        if (this._params !== null) {
+            this._params._list = parseForm(this._rec.query || '');
+        }
+    };
+
+    p._setHost = function (v, withPort) {
+        var rec, m, end;
+
+        if (typeof this._rec.path === 'string') {
+            return;
+        }
+
+        m = /[\/\\?#]/.exec(v);
+        end = m ? m.index : v.length;
+        v = v.slice(0, end);
+
+        if (v === '' && this._rec.scheme in SPECIAL) {
+            return;
         }
 
         rec = copyRecord(this._rec);
-        path = serializePath(rec);
-        rec.path = (this._basePath + (path === '/' ? '' : path))
-                   .slice(1).split('/');
 
-        return serialize(rec, false);
-    },
+        try {
+            if (withPort) {
+                parseAuthority(rec, v.replace(/@/g, '%40'), v);
 
-    set href(v) {
-        this._init(parse(String(v), null));
+                if (!/:[0-9]+$|:$/.test(v.replace(/^\[.*\]/, ''))) {
+                    rec.port = this._rec.port;
+                }
+
+            } else {
+                if (/:/.test(v.replace(/^\[.*\]/, ''))) {
+                    return;
+                }
+
+                rec.host = parseHost(v, rec.scheme in SPECIAL, v);
+            }
+
+        } catch (e) {
+            return;
+        }
+
+        rec.username = this._rec.username;
+        rec.password = this._rec.password;
+        this._rec.host = rec.host;
+        this._rec.port = rec.port;
+    };
+
+    p.toString = function () {
+        return this.href;
+    };
+
+    p.toJSON = function () {
+        return this.href;
+    };
+}
+
+
+/*
+ * NextURL's prototype, made when the first NextURL is: njs re-runs a
+ * module's top level for every request, and most requests never
+ * make one
+ */
+
+var nextURLReady = false;
+
+
+function protoNextURL() {
+    var p;
+
+    if (nextURLReady) {
+        return;
     }
-};
+
+    nextURLReady = true;
+    protoURL();
+
+    NextURL.prototype = {
+        __proto__: URL.prototype,
+        constructor: NextURL,
+
+        get basePath() {
+            return this._basePath;
+        },
+
+        set basePath(v) {
+            v = String(v);
+            this._basePath = (v === '' || v === '/') ? ''
+                             : (v.charAt(0) === '/' ? v : '/' + v);
+        },
+
+        get buildId() {
+            return this._buildId;
+        },
+
+        set buildId(v) {
+            this._buildId = v;
+        },
+
+        get locale() {
+            return this._locale;
+        },
+
+        set locale(v) {
+            this._locale = String(v);
+        },
+
+        get defaultLocale() {
+            return undefined;
+        },
+
+        set defaultLocale(v) {},
+
+        get domainLocale() {
+            return undefined;
+        },
+
+        set domainLocale(v) {},
+
+        /* href with basePath in front of the pathname, as NextURL#href */
+
+        get href() {
+            var rec, path;
+
+            if (this._basePath === '') {
+                return serialize(this._rec, false);
+            }
+
+            rec = copyRecord(this._rec);
+            path = serializePath(rec);
+            rec.path = (this._basePath + (path === '/' ? '' : path))
+                       .slice(1).split('/');
+
+            return serialize(rec, false);
+        },
+
+        set href(v) {
+            this._init(parse(String(v), null));
+        }
+    };
+
+    p = NextURL.prototype;
+
+    p.clone = function () {
+        var c = new NextURL(serialize(this._rec, false), this._options);
+
+        c._basePath = this._basePath;
+        c._buildId = this._buildId;
+        c._locale = this._locale;
+
+        return c;
+    };
+
+    p.toString = function () {
+        return this.href;
+    };
+
+    p.toJSON = function () {
+        return this.href;
+    };
+}
 
 
-NextURL.prototype.clone = function () {
-    var c = new NextURL(serialize(this._rec, false), this._options);
+/*
+ * These prototypes are replaced by a literal (cheaper than one member at
+ * a time), so they are made at the top level, before any instance, as
+ * before: made later, the replacement breaks the next request of a VM
+ * (its cloned function objects still point at the last one)
+ */
 
-    c._basePath = this._basePath;
-    c._buildId = this._buildId;
-    c._locale = this._locale;
-
-    return c;
-};
-
-
-NextURL.prototype.toString = function () {
-    return this.href;
-};
-
-
-NextURL.prototype.toJSON = function () {
-    return this.href;
-};
+protoURL();
+protoNextURL();
 
 
 export default {

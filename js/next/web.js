@@ -152,11 +152,22 @@ function wrapFetch() {
 install('Headers', headersMod.Headers);
 install('Response', responseMod.Response);
 
-if (typeof globalThis.URL === 'undefined') {
+/*
+ * URL and URLSearchParams where the engine has none, or where the one
+ * there is ours from an earlier evaluation (njs: the VM a request's VM
+ * was cloned from): that one's prototypes are made in its own module
+ * scope, on first use, which a cloned VM must not share
+ */
+
+if (typeof globalThis.URL === 'undefined' || globalThis.URL.mw === true) {
+    urlMod.URL.mw = true;
     globalThis.URL = urlMod.URL;
 }
 
-if (typeof globalThis.URLSearchParams === 'undefined') {
+if (typeof globalThis.URLSearchParams === 'undefined'
+    || globalThis.URLSearchParams.mw === true)
+{
+    urlMod.URLSearchParams.mw = true;
     globalThis.URLSearchParams = urlMod.URLSearchParams;
 }
 

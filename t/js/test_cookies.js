@@ -147,4 +147,22 @@ test('NextResponse.cookies writes set-cookie on the response', function (t) {
 });
 
 
+test('NextResponse.cookies sees the set-cookie lines of construction', function (t) {
+    var res = NextResponse.next(), pre;
+
+    /* made on first use, it parses what construction had: nothing */
+
+    res.headers.append('set-cookie', 'late=1');
+    t.is(res.cookies.get('late'), undefined, 'a later line is not parsed');
+    res.cookies.set('a', '1');
+    t.deepIs(res.headers.getSetCookie(), ['a=1; Path=/'],
+             'set() writes the parsed cookies only, as when made at once');
+
+    pre = NextResponse.next({ headers: { 'set-cookie': 'early=2' } });
+    pre.headers.append('set-cookie', 'late=1');
+    t.is(pre.cookies.get('early').value, '2', 'a line of construction');
+    t.is(pre.cookies.get('late'), undefined, 'a later line');
+});
+
+
 tap.run();

@@ -77,6 +77,15 @@ test('NextResponse.next with request headers', function (t) {
     t.is(n.headers.get('x-middleware-override-headers'), 'b,x-user',
          'override list as Next.js (sorted)');
     t.is(n.headers.get('x-middleware-request-x-user'), 'u', 'request-*');
+    t.is(n.headers.get('x-middleware-request-b'), '2', 'request-* again');
+    t.is(NextResponse.next({ request: { headers: h } })._headers
+         .has('x-middleware-request-b'), false,
+         'the view is made only when response.headers is read');
+    t.is(n.clone().headers.get('x-middleware-request-x-user'), 'u',
+         'a clone shows the view');
+    t.is(NextResponse.next({ request: { headers: h } }).clone()
+         .headers.get('x-middleware-override-headers'), 'b,x-user',
+         'a clone made before any read shows it too');
     h.set('late', '1');
     t.ok(!n._override.has('late'), 'snapshot at construction');
     t.throws(function () {

@@ -6,6 +6,7 @@
 
 import server from 'next/server.js';
 import tap from 'tap.js';
+import protocol from 'next/protocol.js';
 
 var NextResponse = server.NextResponse;
 var Headers = server.Headers;
@@ -468,6 +469,26 @@ test('request seen by the middleware', async function (t) {
     t.is(seen.ip, '192.0.2.1', 'ip');
     t.throws(function () { return seen.body; },
              /body exposure is not enabled/, 'body: clear error');
+});
+
+
+test('decision head: escaping with the one-test fast path', function (t) {
+    t.is(protocol.encode(200, [['X-A', 'b'], ['x-c', 'd e']], ''),
+         'MW1 200\nx-a:b\nx-c:d e\n\n', 'plain: names lower-cased');
+    t.is(protocol.encode(200, [['x-a', 'a\nb'], ['x-c', 'd'], ['e', 'f'],
+                               ['g', 'h']], ''),
+         'MW1 200\nx-a:a%0Ab\nx-c:d\ne:f\ng:h\n\n', 'an LF alone in a value');
+    t.is(protocol.encode(200, [['x-a\nb', 'c'], ['d', 'e'], ['f', 'g'],
+                               ['H', 'i']], ''),
+         'MW1 200\nx-a%0Ab:c\nd:e\nf:g\nh:i\n\n', 'an LF in a name');
+    t.is(protocol.encode(200, [['x:a', '1%'], ['x-b', '\0'], ['c', 'd'],
+                               ['e', 'f']], ''),
+         'MW1 200\nx%3Aa:1%25\nx-b:%00\nc:d\ne:f\n\n',
+         'colon, percent, NUL');
+    t.is(protocol.encode(200, [['A', 'b'], ['c', 'd'], ['e', 'f'],
+                               ['g', 'h']], ''),
+         'MW1 200\na:b\nc:d\ne:f\ng:h\n\n', 'plain, 4 fields');
+    t.is(protocol.encode(204, [], ''), 'MW1 204\n\n', 'no fields');
 });
 
 

@@ -193,4 +193,57 @@ test('NextURL', function (t) {
 });
 
 
+/*
+ * The fast path (plain http(s)/ws(s) URLs and path-absolute references)
+ * gives what the general parser gives; each input is next to the same
+ * input with a character that sends it to the general parser.
+ */
+
+test('fast path', function (t) {
+    var base = new URL('http://127.0.0.1:8080/a/b?q=1#f');
+
+    t.deepIs(parts(new URL('http://127.0.0.1:8080/dashboard')),
+             ['http://127.0.0.1:8080/dashboard', 'http://127.0.0.1:8080',
+              'http:', '127.0.0.1:8080', '127.0.0.1', '8080', '/dashboard',
+              '', ''], 'IPv4 host, port');
+    t.is(new URL('http://Example.COM:080/a?x=1').href,
+         'http://example.com/a?x=1', 'host lower-cased, default port');
+    t.is(new URL('https://h.com:443').href, 'https://h.com/', 'empty path');
+    t.is(new URL('http://h.com/a/').pathname, '/a/', 'trailing slash');
+    t.is(new URL('http://h.com:00081/').port, '81', 'port leading zeros');
+    t.is(new URL('wss://h.com:443/x?').href, 'wss://h.com/x?',
+         'empty query');
+    t.is(new URL('http://h.com/a?b=c?d/e').search, '?b=c?d/e',
+         '? and / in the query');
+    t.is(new URL('http://h.com/a?b=\'').search, '?b=%27',
+         'quote in a special query: general parser');
+    t.is(new URL('http://h.com/.well-known/x').pathname, '/.well-known/x',
+         'segment starting with a dot');
+    t.is(new URL('http://h.com/a/./b/%2E%2e/c').pathname, '/a/c',
+         'dot segments: general parser');
+    t.is(new URL('http://0x7f.1/').host, '127.0.0.1',
+         'numeric host: general parser');
+    t.is(new URL('http://127.000.0.1/').host, '127.0.0.1',
+         'non-canonical IPv4: general parser');
+    t.throws(function () { new URL('http://h.9/'); },
+             'a domain ending in a number: general parser (IPv4)');
+    t.throws(function () { new URL('http://h.com:65536/'); },
+             'port out of range');
+    t.is(new URL('/sign-in?redirect_url=%2Fdashboard', base).href,
+         'http://127.0.0.1:8080/sign-in?redirect_url=%2Fdashboard',
+         'path-absolute against a base: no fragment, own query');
+    t.is(new URL('/x', 'http://u:p@h.com:81/y').href, 'http://u:p@h.com:81/x',
+         'userinfo and port from the base');
+    t.is(new URL('//other.com/x', base).href, 'http://other.com/x',
+         'scheme-relative: general parser');
+    t.is(new URL('/a b', base).pathname, '/a%20b', 'space: general parser');
+    t.throws(function () { new URL('/x', 'mailto:a@b'); },
+             'against an opaque path: general parser');
+    t.is(new URL('http://h.com/a#top').hash, '#top',
+         'fragment: general parser');
+    t.is(new URL('/x?y', base).searchParams.get('y'), '',
+         'searchParams made on first use');
+});
+
+
 tap.run();
