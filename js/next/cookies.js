@@ -376,6 +376,31 @@ function protoBag() {
 }
 
 
+/* get/getAll/has, the same for request and response cookies */
+
+function cookiesGet(arg) {
+    return this._parsed.get(nameOf(arg));
+}
+
+
+function cookiesGetAll(arg) {
+    var all = this._parsed.values(), name;
+
+    if (arguments.length === 0) {
+        return all;
+    }
+
+    name = nameOf(arg);
+
+    return all.filter(function (c) { return c.name === name; });
+}
+
+
+function cookiesHas(name) {
+    return this._parsed.has(name);
+}
+
+
 /*
  * RequestCookies's prototype, made when the first RequestCookies is: njs re-runs a
  * module's top level for every request, and most requests never
@@ -383,7 +408,6 @@ function protoBag() {
  */
 
 var requestCookiesReady = false;
-
 
 function protoRequestCookies() {
     var p;
@@ -401,25 +425,9 @@ function protoRequestCookies() {
 
     p = RequestCookies.prototype;
 
-    p.get = function (arg) {
-        return this._parsed.get(nameOf(arg));
-    };
-
-    p.getAll = function (arg) {
-        var all = this._parsed.values(), name;
-
-        if (arguments.length === 0) {
-            return all;
-        }
-
-        name = nameOf(arg);
-
-        return all.filter(function (c) { return c.name === name; });
-    };
-
-    p.has = function (name) {
-        return this._parsed.has(name);
-    };
+    p.get = cookiesGet;
+    p.getAll = cookiesGetAll;
+    p.has = cookiesHas;
 
     p._write = function () {
         this._headers.set('cookie', this._parsed.values().map(function (c) {
@@ -517,25 +525,9 @@ function protoResponseCookies() {
 
     p = ResponseCookies.prototype;
 
-    p.get = function (arg) {
-        return this._parsed.get(nameOf(arg));
-    };
-
-    p.getAll = function (arg) {
-        var all = this._parsed.values(), name;
-
-        if (arguments.length === 0) {
-            return all;
-        }
-
-        name = nameOf(arg);
-
-        return all.filter(function (c) { return c.name === name; });
-    };
-
-    p.has = function (name) {
-        return this._parsed.has(name);
-    };
+    p.get = cookiesGet;
+    p.getAll = cookiesGetAll;
+    p.has = cookiesHas;
 
     p._replace = function () {
         var self = this;
