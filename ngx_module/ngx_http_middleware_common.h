@@ -20,6 +20,7 @@
 
 
 typedef struct ngx_http_middleware_matcher_s  ngx_http_middleware_matcher_t;
+typedef struct ngx_http_middleware_sink_s  ngx_http_middleware_sink_t;
 
 
 typedef struct {
@@ -54,6 +55,7 @@ typedef struct {
     ngx_int_t                       request_id_index;
     ngx_shm_zone_t                 *zone;          /* counters */
     ngx_flag_t                      status;        /* middleware_status used */
+    ngx_array_t                     sinks;         /* of ..._sink_t * */
 } ngx_http_middleware_main_conf_t;
 
 
@@ -194,6 +196,12 @@ typedef enum {
     NGX_HTTP_MIDDLEWARE_TASKS_REJECTED,
     NGX_HTTP_MIDDLEWARE_TASKS_CANCELLED,
     NGX_HTTP_MIDDLEWARE_TASKS_REFUSED,    /* over middleware_tasks_max */
+    NGX_HTTP_MIDDLEWARE_SINK_QUEUED,      /* sink.send() lines accepted */
+    NGX_HTTP_MIDDLEWARE_SINK_DELIVERED,
+    NGX_HTTP_MIDDLEWARE_SINK_FAILED,
+    NGX_HTTP_MIDDLEWARE_SINK_DROPPED,
+    NGX_HTTP_MIDDLEWARE_SINK_BATCHES,
+    NGX_HTTP_MIDDLEWARE_SINK_WAITING,     /* a gauge: buffered, in flight */
     NGX_HTTP_MIDDLEWARE_NCOUNTERS
 } ngx_http_middleware_counter_e;
 
@@ -230,6 +238,15 @@ void ngx_http_middleware_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
 ngx_http_middleware_fake_t *ngx_http_middleware_fake(ngx_http_request_t *r);
+ngx_fd_t ngx_http_middleware_devnull_fd(void);
+ngx_uint_t ngx_http_middleware_content_phase(void);
+
+/* ngx_http_middleware_sink.c */
+char *ngx_http_middleware_sink_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_middleware_sink_init(ngx_conf_t *cf);
+void ngx_http_middleware_sink_init_worker(ngx_cycle_t *cycle);
+void ngx_http_middleware_sink_exit_worker(ngx_cycle_t *cycle);
 
 /* ngx_http_middleware_queue.c */
 void ngx_http_middleware_queue_init(ngx_cycle_t *cycle);

@@ -117,6 +117,13 @@ static ngx_command_t  ngx_http_middleware_commands[] = {
       0,
       NULL },
 
+    { ngx_string("middleware_sink"),
+      NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_middleware_sink_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("middleware_background_max"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -177,8 +184,14 @@ ngx_http_middleware_postconfiguration(ngx_conf_t *cf)
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_middleware_module);
 
-    if (mmcf->uses.nelts || mmcf->status) {
+    if (mmcf->uses.nelts || mmcf->status || mmcf->sinks.nelts) {
         if (ngx_http_middleware_init_zone(cf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (mmcf->sinks.nelts) {
+        if (ngx_http_middleware_sink_init(cf) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -315,6 +328,13 @@ ngx_http_middleware_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&mmcf->uses, cf->pool, 4,
                        sizeof(ngx_http_middleware_use_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_array_init(&mmcf->sinks, cf->pool, 1,
+                       sizeof(ngx_http_middleware_sink_t *))
         != NGX_OK)
     {
         return NULL;
@@ -500,7 +520,7 @@ ngx_http_middleware_init_process(ngx_cycle_t *cycle)
 
     ngx_http_middleware_attach_zone(cycle);
 
-    if (mmcf->uses.nelts == 0) {
+    if (mmcf->uses.nelts == 0 && mmcf->sinks.nelts == 0) {
         return NGX_OK;
     }
 

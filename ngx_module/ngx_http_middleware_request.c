@@ -61,6 +61,7 @@ ngx_http_middleware_init_worker(ngx_cycle_t *cycle)
     ngx_http_core_main_conf_t  *cmcf;
 
     ngx_http_middleware_queue_init(cycle);
+    ngx_http_middleware_sink_init_worker(cycle);
 
     ngx_http_middleware_devnull = ngx_open_file("/dev/null", NGX_FILE_RDWR,
                                                 NGX_FILE_OPEN, 0);
@@ -109,9 +110,26 @@ ngx_http_middleware_exit_worker(ngx_cycle_t *cycle)
     /* a fast shutdown (nginx -s stop) or the end of a graceful one */
 
     ngx_http_middleware_queue_exit(cycle);
+    ngx_http_middleware_sink_exit_worker(cycle);
 
     (void) ngx_close_file(ngx_http_middleware_devnull);
     ngx_http_middleware_devnull = NGX_INVALID_FILE;
+}
+
+
+/* for the sink's batch requests: the same descriptor and first phase */
+
+ngx_fd_t
+ngx_http_middleware_devnull_fd(void)
+{
+    return ngx_http_middleware_devnull;
+}
+
+
+ngx_uint_t
+ngx_http_middleware_content_phase(void)
+{
+    return ngx_http_middleware_content_index;
 }
 
 
@@ -233,6 +251,14 @@ ngx_http_middleware_init_connection(ngx_http_request_t *r,
     fc->write->handler = ngx_http_middleware_fake_handler;
     fc->read->eof = 1;
     fc->write->ready = 1;
+
+    /*
+     * as if in the event loop, so that a subrequest of F to a proxied
+     * location adds nothing (ngx_http_upstream_init(): epoll_ctl() refuses
+     * /dev/null); c->shared keeps nginx from removing them at close
+     */
+    fc->read->active = 1;
+    fc->write->active = 1;
 
     fc->recv = ngx_recv;
     fc->send = ngx_send;

@@ -75,6 +75,16 @@ static ngx_http_middleware_metric_t  ngx_http_middleware_metrics[] = {
       "state=\"cancelled\"" },
     { NGX_HTTP_MIDDLEWARE_TASKS_REFUSED, "tasks_total",
       "state=\"refused\"" },
+    { NGX_HTTP_MIDDLEWARE_SINK_QUEUED, "sink_events_total",
+      "state=\"queued\"" },
+    { NGX_HTTP_MIDDLEWARE_SINK_DELIVERED, "sink_events_total",
+      "state=\"delivered\"" },
+    { NGX_HTTP_MIDDLEWARE_SINK_FAILED, "sink_events_total",
+      "state=\"failed\"" },
+    { NGX_HTTP_MIDDLEWARE_SINK_DROPPED, "sink_events_total",
+      "state=\"dropped\"" },
+    { NGX_HTTP_MIDDLEWARE_SINK_BATCHES, "sink_batches_total", NULL },
+    { NGX_HTTP_MIDDLEWARE_SINK_WAITING, "sink_waiting", NULL },
     { 0, NULL, NULL }
 };
 
@@ -90,6 +100,9 @@ static const char  *ngx_http_middleware_help[] = {
     "background_total", "detached requests in the background queue, by state",
     "background_in_flight", "detached requests running now",
     "tasks_total", "waitUntil tasks, by state",
+    "sink_events_total", "sink.send() events, by state",
+    "sink_batches_total", "batches sent to the middleware_sink locations",
+    "sink_waiting", "sink events buffered or in a batch in flight",
     NULL
 };
 

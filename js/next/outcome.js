@@ -73,4 +73,53 @@ function wait(r, module) {
 }
 
 
-export default { wait: wait, URI: URI };
+/*
+ * sink.send(event): one line for the server's middleware_sink, batched by
+ * the C module (ngx_module/ngx_http_middleware_sink.c) and POSTed to the
+ * sink's location; the detached request owes nothing once it is handed
+ * over.  A string is sent as is, anything else as JSON; an event is one
+ * line.  What the module drops (buffer full, no middleware_sink in the
+ * server) it logs and counts: the call does not wait for that.
+ */
+
+var SINK_URI = '/.middleware/sink';
+var sinkContext = null;
+
+
+function send(event) {
+    var ctx = sinkContext ? sinkContext() : null, line;
+
+    line = (typeof event === 'string') ? event : JSON.stringify(event);
+
+    if (typeof line !== 'string' || line.length === 0) {
+        throw new TypeError('sink.send: the event must be a non-empty '
+                            + 'string or a JSON value');
+    }
+
+    if (/[\r\n]/.test(line)) {
+        throw new TypeError('sink.send: an event must be one line (no CR '
+                            + 'or LF)');
+    }
+
+    if (ctx === null) {
+        throw new Error('sink.send was called outside a request scope');
+    }
+
+    if (!ctx.module) {
+        throw new Error('sink.send: ngx_http_middleware_module is not '
+                        + 'loaded');
+    }
+
+    ctx.r.subrequest(SINK_URI, { method: 'POST', body: line,
+                                 detached: true });
+}
+
+
+/* install(getContext): the running request's Context (server.js) */
+
+function install(getContext) {
+    sinkContext = getContext;
+}
+
+
+export default { wait: wait, URI: URI, send: send, install: install };

@@ -70,6 +70,7 @@ var current = null;
 
 /* console, crypto.randomUUID, structuredClone, queueMicrotask */
 globals.install(function () { return current; });
+outcomeMod.install(function () { return current; });
 
 
 function getRequestExecutionContext() {
@@ -602,6 +603,7 @@ export default {
     serve: serve,
     getRequestExecutionContext: getRequestExecutionContext,
     after: after,
+    sink: { send: outcomeMod.send },
     userAgent: useragent.userAgent,
     userAgentFromString: useragent.userAgentFromString,
     NextRequest: requestMod.NextRequest,
