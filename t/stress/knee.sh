@@ -5,7 +5,10 @@
 # request; the collector is either in the same worker ("inside") or in
 # another nginx ("outside"); wrk at rising concurrency for DURATION s;
 # the counters say how many events reached the collector (fulfilled) and
-# how many were shed.  Loopback only.  Output: one line per run.
+# how many were shed.  MODE=sink sends the event with sink.send() to a
+# middleware_sink (batched by the module) instead: delivered and lost are
+# then the sink's delivered and dropped + failed lines.  Loopback only.
+# Output: one line per run.
 
 set -euo pipefail
 
@@ -23,6 +26,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+mode=${MODE:-fetch}
+
+if [ "$mode" = sink ]; then
+cat > "$dir/mw.js" <<JS
+import server from 'next/server.js';
+function middleware(request, event) {
+    server.sink.send(request.nextUrl.pathname);
+    return server.NextResponse.next();
+}
+export default server.serve(middleware);
+JS
+else
 cat > "$dir/mw.js" <<JS
 import server from 'next/server.js';
 function middleware(request, event) {
@@ -33,6 +48,7 @@ function middleware(request, event) {
 }
 export default server.serve(middleware);
 JS
+fi
 
 cat > "$dir/sink.js" <<JS
 function collect(r) { r.return(204); }
@@ -56,8 +72,10 @@ http {
     js_import sink from $dir/sink.js;
     server {
         listen 127.0.0.1:$2 backlog=4096;
+        $( [ "$mode" = sink ] && echo "middleware_sink @events uri=/collect;" )
         location / { middleware @mw; return 200 "ok\n"; }
         location = /collect { js_content sink.collect; }
+        location @events { proxy_pass http://127.0.0.1:$3; }
         location = /metrics { middleware_status; }
         location @mw { js_content mw.handle; }
     }
@@ -69,8 +87,25 @@ metric() {
     curl -s "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k { print $2 }'
 }
 
+delivered() {
+    if [ "$mode" = sink ]; then
+        metric $1 'nginx_middleware_sink_events_total{state="delivered"}'
+    else
+        metric $1 'nginx_middleware_tasks_total{state="fulfilled"}'
+    fi
+}
+
+lost() {
+    if [ "$mode" = sink ]; then
+        echo $(( $(metric $1 'nginx_middleware_sink_events_total{state="dropped"}')
+                 + $(metric $1 'nginx_middleware_sink_events_total{state="failed"}') ))
+    else
+        metric $1 'nginx_middleware_background_total{state="shed"}'
+    fi
+}
+
 run() {  # where
-    local where=$1 port=$base cport
+    local where=$1 port=$base cport ok lost
     if [ "$where" = inside ]; then cport=$base; else cport=$((base + 1)); fi
 
     conf main $port $cport
@@ -83,16 +118,14 @@ run() {  # where
 
     for c in $levels; do
         local f0 s0 f1 s1 rps
-        f0=$(metric $port 'nginx_middleware_tasks_total{state="fulfilled"}')
-        s0=$(metric $port 'nginx_middleware_background_total{state="shed"}')
+        f0=$(delivered $port); s0=$(lost $port)
         rps=$(wrk -t2 -c"$c" -d"${dur}s" -H "x-c: $cport" \
                   "http://127.0.0.1:$port/e" 2>/dev/null \
               | awk '/Requests\/sec/ { print $2 }')
         sleep 3
-        f1=$(metric $port 'nginx_middleware_tasks_total{state="fulfilled"}')
-        s1=$(metric $port 'nginx_middleware_background_total{state="shed"}')
+        f1=$(delivered $port); s1=$(lost $port)
         awk -v w="$where" -v c="$c" -v r="$rps" -v f=$((f1 - f0)) \
-            -v s=$((s1 - s0)) 'BEGIN { printf "%-8s c=%-5d %8.0f req/s  delivered %7d  shed %7d (%.1f %%)\n", w, c, r, f, s, (f + s) ? 100 * s / (f + s) : 0 }'
+            -v s=$((s1 - s0)) -v m="$mode" 'BEGIN { printf "%-5s %-8s c=%-5d %8.0f req/s  delivered %7d  lost %7d (%.1f %%)\n", m, w, c, r, f, s, (f + s) ? 100 * s / (f + s) : 0 }'
     done
 
     kill -QUIT "$(cat "$dir/main.pid")"
