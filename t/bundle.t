@@ -377,11 +377,12 @@ is($?, 0, 'tsc --noEmit: the corpus type-checks against tools/types')
     or diag($out);
 
 $t->write_file('ts/bad.ts', <<'EOF');
-import { NextResponse, userAgent, getRequestExecutionContext, type NextRequest } from 'next/server'
+import { NextResponse, userAgent, getRequestExecutionContext, sink, type NextRequest } from 'next/server'
 
 export function middleware(request: NextRequest) {
   const ua: number = userAgent(request).isBot
   ngx.log(ngx.INFO, String(getRequestExecutionContext()?.requestId))
+  sink.send({ path: request.nextUrl.pathname })
   return NextResponse.redirect(request.nextUrl, 'moved')
 }
 EOF
@@ -393,7 +394,8 @@ EOF
 $out = `$tsc -p $dir/ts 2>&1`;
 isnt($?, 0, 'tsc: a wrongly typed middleware fails');
 like($out, qr/bad\.ts\(4,9\).*boolean.*number/, 'tsc: userAgent().isBot is boolean');
-like($out, qr/bad\.ts\(6,/, 'tsc: redirect() takes a status or init');
+like($out, qr/bad\.ts\(7,/, 'tsc: redirect() takes a status or init');
 unlike($out, qr/bad\.ts\(5,/, 'tsc: ngx and getRequestExecutionContext are declared');
+unlike($out, qr/bad\.ts\((1|6),/, 'tsc: sink is declared');
 
 done_testing();

@@ -43,8 +43,27 @@ export default server.serve(telemetry.withTelemetry(middleware, {
 }));
 EOF
 
+$t->write_file('mw_sink.js', <<'EOF');
+import server from 'next/server.js';
+import telemetry from 'telemetry.js';
+
+export default server.serve(telemetry.withTelemetry(function () {
+    return server.NextResponse.next();
+}, { server: server, sink: true }));
+EOF
+
 $t->write_file_expand('sink.js', <<'EOF');
 import fs from 'fs';
+
+function batch(r) {
+    r.requestText.split('\n').forEach(function (line) {
+        if (line) {
+            ngx.log(ngx.WARN, 'SINKED ' + line);
+        }
+    });
+
+    r.return(204);
+}
 
 function collect(r) {
     ngx.log(ngx.WARN, 'RECORD ' + r.requestText);
@@ -57,7 +76,7 @@ function traces(r) {
     r.return(200, '{}');
 }
 
-export default { collect, traces };
+export default { collect, traces, batch };
 EOF
 
 mkdir $t->testdir() . '/otlp';
@@ -75,6 +94,7 @@ http {
 
     js_path %%REPO%%/examples/telemetry;
     js_import mw from %%TESTDIR%%/mw.js;
+    js_import mw_sink from %%TESTDIR%%/mw_sink.js;
     js_import sink from %%TESTDIR%%/sink.js;
 
     server {
@@ -96,10 +116,35 @@ http {
         }
     }
 
+    # options.sink: the events through the middleware_sink, batched
+    server {
+        listen 127.0.0.1:%%PORT_3%%;
+        server_name localhost;
+
+        middleware @mw;
+        middleware_sink @events flush=100ms uri=/batch;
+
+        location / {
+            return 200 "ok\n";
+        }
+
+        location @mw {
+            js_content mw_sink.handle;
+        }
+
+        location @events {
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+    }
+
     server {
         listen 127.0.0.1:%%PORT_1%%;
 
         client_body_buffer_size 64k;
+
+        location = /batch {
+            js_content sink.batch;
+        }
 
         location = /collect {
             js_content sink.collect;
@@ -160,6 +205,19 @@ ok($ev{$id{ok}}{ms} >= 0 && $ev{$id{ok}}{decisionMs} >= 0, 'event: times');
 my ($thrown) = grep { $_->{error} } values %ev;
 is($thrown && $thrown->{status}, 500, 'event: a throwing middleware');
 is($thrown && $thrown->{error}, 'broken on purpose', 'event: its error');
+
+# --- options.sink: the same event, batched by the module --------------------
+
+my @sunk = map { header($t->http_get("/s$_", port => $t->port(3)),
+                        'x-request-id') } 1 .. 3;
+$t->wait_for(sub { my @n = $t->error_log() =~ /SINKED \{/g; @n >= 3 }, 10);
+
+my %sev = map { my $e = decode_json($_); ($e->{requestId} => $e) }
+          $t->error_log() =~ /SINKED (\{.*\})/g;
+is(scalar(grep { $sev{$_ // ''} } @sunk), 3,
+   'sink: one event per request, by request id');
+is($sev{$sunk[0]}{path}, '/s1', 'sink: the path');
+is($sev{$sunk[0]}{status}, 200, 'sink: the status from the outcome');
 
 # --- the OTLP spans, decoded with the official definitions -------------------
 

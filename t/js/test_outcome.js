@@ -120,6 +120,77 @@ test('without the module: rejects, the decision is unaffected',
 });
 
 
+/* --- sink.send ------------------------------------------------------------ */
+
+function withSinkCapture(r) {
+    r.sent = [];
+
+    r.subrequest = function (uri, options) {
+        r.sent.push({ uri: uri, options: options });
+    };
+
+    return r;
+}
+
+
+test('sink.send: one detached POST subrequest per event, JSON for values',
+     async function (t) {
+    var r = withSinkCapture(tap.mockRequest({ uri: '/x' }));
+    var errors = [];
+
+    server.serve(function () {
+        server.sink.send('plain line');
+        server.sink.send({ a: 1, b: 'two' });
+
+        ['a\nb', 'a\rb', '', undefined].forEach(function (v) {
+            try {
+                server.sink.send(v);
+
+            } catch (e) {
+                errors.push(e.constructor.name + ': ' + e.message);
+            }
+        });
+
+        return NextResponse.next();
+    }).handle(r);
+
+    await tap.ticks();
+    t.is(r.sent.length, 2, 'two events handed over');
+    t.is(r.sent[0].uri, '/.middleware/sink', 'to the module');
+    t.deepIs(r.sent[0].options, { method: 'POST', body: 'plain line',
+                                  detached: true },
+             'a string as is, detached (nothing to wait for)');
+    t.is(r.sent[1].options.body, '{"a":1,"b":"two"}', 'a value as JSON');
+    t.is(errors.length, 4, 'line breaks, empty and undefined refused');
+    t.like(errors[0], /^TypeError: .*one line/, 'LF: TypeError');
+    t.like(errors[1], /^TypeError: .*one line/, 'CR: TypeError');
+    t.like(errors[2], /^TypeError: .*non-empty/, 'empty: TypeError');
+    t.is(r.returns.length, 1, 'the decision is unaffected');
+});
+
+
+test('sink.send without the module throws, the failure is the middleware\'s',
+     async function (t) {
+    var r = tap.mockRequest({ uri: '/x', module: false });
+    var got = {};
+
+    server.serve(function () {
+        try {
+            server.sink.send('x');
+
+        } catch (e) {
+            got.e = e;
+        }
+
+        return NextResponse.next();
+    }).handle(r);
+
+    await tap.ticks();
+    t.like(got.e && got.e.message, /ngx_http_middleware_module is not loaded/,
+           'a clear error');
+});
+
+
 /* --- the telemetry example's span ---------------------------------------- */
 
 function request(headers) {

@@ -18,6 +18,9 @@ export var NextFetchEvent = server.NextFetchEvent;
 export var after = server.after;
 export var getRequestExecutionContext = server.getRequestExecutionContext;
 
+/* this runtime's extension: batched events for the middleware_sink */
+export var sink = server.sink;
+
 export function userAgentFromString(input) {
     return server.userAgentFromString(input, UAParser);
 }

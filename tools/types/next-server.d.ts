@@ -127,6 +127,13 @@ declare module 'next/server' {
   /** runs once the decision is sent (a waitUntil task) */
   export function after<T>(task: Promise<T> | (() => T | Promise<T>)): void
 
+  /**
+   * this module: one event (a string as is, any other value as JSON; one
+   * line) for the server's middleware_sink, batched by nginx and POSTed
+   * to the sink's location; throws on a line break or outside a request
+   */
+  export const sink: { send(event: unknown): void }
+
   /** this module: the running request's execution context, null outside */
   export function getRequestExecutionContext(): {
     waitUntil(promise: Promise<any>): void
