@@ -121,4 +121,45 @@ like($out, qr/"middleware_tasks_max" must be at least 1/,
 EOF
 is($rc, 0, 'middleware_tasks_max 10000: passes') or diag($out);
 
+# middleware_sink: its location, its parameters
+
+for my $case (
+    [ 'middleware_sink @events uri=/in batch=5 flush=2s buffer=64k;',
+      'location @events { proxy_pass http://127.0.0.1:9; }', undef, 'a valid sink' ],
+    [ 'middleware_sink @nope;', '',
+      qr/middleware_sink location "\@nope" not found in server/,
+      'missing sink location' ],
+    [ 'middleware_sink @events;', 'location @events { }',
+      qr/middleware_sink location "\@events" has no content handler/,
+      'sink location without content handler' ],
+    [ 'middleware_sink events;', '',
+      qr/invalid middleware_sink location "events"/, 'not a named location' ],
+    [ 'middleware_sink @events batch=0;', 'location @events { return 204; }',
+      qr/invalid middleware_sink parameter "batch=0"/, 'batch=0' ],
+    [ 'middleware_sink @events buffer=10;', 'location @events { return 204; }',
+      qr/invalid middleware_sink buffer "10": at least 1k/, 'tiny buffer' ],
+    [ 'middleware_sink @events uri=x;', 'location @events { return 204; }',
+      qr/invalid middleware_sink parameter "uri=x"/, 'relative uri' ],
+    [ "middleware_sink \@events;\n        middleware_sink \@events;",
+      'location @events { return 204; }',
+      qr/"middleware_sink" directive is duplicate/, 'twice in a server' ])
+{
+    my ($directive, $location, $error, $name) = @$case;
+
+    ($rc, $out) = conf("%%TEST_GLOBALS%%", <<EOF);
+        $directive
+        location / { middleware \@mw; return 204; }
+        location \@mw { js_content mw.handle; }
+        $location
+EOF
+
+    if (!defined $error) {
+        is($rc, 0, "$name: passes") or diag($out);
+        next;
+    }
+
+    isnt($rc, 0, "$name: fails");
+    like($out, $error, "$name: says so");
+}
+
 done_testing();
