@@ -103,6 +103,31 @@ is($started + $shed, 8, 'started + shed = 8');
 is(scalar @sunk, $started, 'the sink received exactly the work not shed');
 is($cancelled, $shed, 'the tasks of shed work counted as cancelled');
 
+# a worker that exits fast (SIGTERM to it alone; the master starts another
+# one, the counters live on in shared memory) counts its cancelled tasks as
+# registered too: registered = fulfilled + rejected + cancelled
+
+sleep 1.5;    # the work above has settled
+
+my $master = $t->read_file('nginx.pid') + 0;
+my ($worker) = grep { $_ != $master }
+    map { /^\s*(\d+)\s+(\d+)/ && $2 == $master ? $1 : () } `ps -eo pid,ppid`;
+is(status($t->http_get('/?tag=fast')), 200, 'fast exit: response');
+select(undef, undef, undef, 0.3);
+ok($worker && kill('TERM', $worker), "fast exit: worker $worker terminated");
+ok($t->wait_for_log(qr/worker exit cancels 1 detached request\(s\) with 1 pending waitUntil task\(s\)/, 5),
+   'fast exit: logged');
+ok($t->wait_for(sub { (status($t->http_get("/metrics")) // 0) == 200 }, 5),
+   'a new worker answers');
+
+$m = body($t->http_get('/metrics'));
+my %task = $m =~ /^nginx_middleware_tasks_total\{state="(\w+)"\} (\d+)$/mg;
+is($task{registered},
+   $task{fulfilled} + $task{rejected} + $task{cancelled},
+   "fast exit: registered = fulfilled + rejected + cancelled "
+   . "($task{registered} = $task{fulfilled} + $task{rejected} + $task{cancelled})");
+is($task{cancelled}, $shed + 1, 'fast exit: its task counted as cancelled');
+
 # a fast shutdown (nginx -s stop) cancels pending work and says how much
 
 my $r = $t->http_get('/?tag=stop');
