@@ -238,7 +238,11 @@ void ngx_http_middleware_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_middleware_start(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx);
 ngx_http_middleware_fake_t *ngx_http_middleware_fake(ngx_http_request_t *r);
-ngx_fd_t ngx_http_middleware_devnull_fd(void);
+ngx_connection_t *ngx_http_middleware_connection(ngx_log_t *parent,
+    ngx_log_handler_pt handler, ngx_event_handler_pt event_handler);
+ngx_http_request_t *ngx_http_middleware_request(ngx_connection_t *fc,
+    ngx_http_connection_t *hc, void **main_conf, void **srv_conf,
+    void **loc_conf, size_t pool_size);
 ngx_uint_t ngx_http_middleware_content_phase(void);
 
 /* ngx_http_middleware_sink.c */

@@ -117,14 +117,7 @@ ngx_http_middleware_exit_worker(ngx_cycle_t *cycle)
 }
 
 
-/* for the sink's batch requests: the same descriptor and first phase */
-
-ngx_fd_t
-ngx_http_middleware_devnull_fd(void)
-{
-    return ngx_http_middleware_devnull;
-}
-
+/* for the sink's batch requests: the same first phase */
 
 ngx_uint_t
 ngx_http_middleware_content_phase(void)
@@ -141,6 +134,181 @@ ngx_http_middleware_fake(ngx_http_request_t *r)
     }
 
     return (ngx_http_middleware_fake_t *) r->http_connection;
+}
+
+
+/*
+ * A connection of our own (F's, or a sink's batch request's) on the
+ * worker's /dev/null descriptor, as ngx_http_init_connection() makes one
+ * for a client: its pool, its own log (a copy of parent's with our log
+ * handler, never pointing into the parent's memory), never in the event
+ * loop (see the top of this file).  c->data is free for the caller.
+ */
+
+ngx_connection_t *
+ngx_http_middleware_connection(ngx_log_t *parent, ngx_log_handler_pt handler,
+    ngx_event_handler_pt event_handler)
+{
+    ngx_log_t           *log;
+    ngx_pool_t          *pool;
+    ngx_connection_t    *fc;
+    ngx_http_log_ctx_t  *lctx;
+
+    pool = ngx_create_pool(1024, parent);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    fc = ngx_get_connection(ngx_http_middleware_devnull, parent);
+    if (fc == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    fc->pool = pool;
+    fc->shared = 1;
+
+#if (NGX_STAT_STUB)
+    (void) ngx_atomic_fetch_add(ngx_stat_active, 1);
+#endif
+
+    /* from here on ngx_http_close_connection(fc) undoes everything */
+
+    log = ngx_palloc(pool, sizeof(ngx_log_t));
+    lctx = ngx_pcalloc(pool, sizeof(ngx_http_log_ctx_t));
+
+    if (log == NULL || lctx == NULL) {
+        ngx_http_close_connection(fc);
+        return NULL;
+    }
+
+    *log = *parent;
+    pool->log = log;
+    log->handler = handler;
+    log->data = lctx;
+    log->action = NULL;
+    lctx->connection = fc;
+
+    fc->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
+    log->connection = fc->number;
+
+    fc->log = log;
+    fc->read->log = log;
+    fc->write->log = log;
+    fc->read->handler = event_handler;
+    fc->write->handler = event_handler;
+    fc->read->eof = 1;
+    fc->write->ready = 1;
+
+    /*
+     * as if in the event loop, so that a proxied request (a sink's, or a
+     * subrequest of F) adds nothing (ngx_http_upstream_init(): epoll_ctl()
+     * refuses /dev/null); c->shared keeps nginx from removing them at close
+     */
+    fc->read->active = 1;
+    fc->write->active = 1;
+
+    fc->recv = ngx_recv;
+    fc->send = ngx_send;
+    fc->recv_chain = ngx_recv_chain;
+    fc->send_chain = ngx_send_chain;
+    fc->start_time = ngx_current_msec;
+    fc->requests = 1;
+
+    return fc;
+}
+
+
+/*
+ * The request on such a connection, as ngx_http_create_request() and the
+ * header parsing would make it, entering the content phase of loc_conf:
+ * internal, no access log line, no error_page redirect (it would wipe the
+ * module ctx), no keepalive.  The caller fills in the request line and
+ * headers; on failure it closes fc.
+ */
+
+ngx_http_request_t *
+ngx_http_middleware_request(ngx_connection_t *fc, ngx_http_connection_t *hc,
+    void **main_conf, void **srv_conf, void **loc_conf, size_t pool_size)
+{
+    ngx_time_t                 *tp;
+    ngx_http_log_ctx_t         *lctx;
+    ngx_http_request_t         *fr;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    fr = ngx_pcalloc(fc->pool, sizeof(ngx_http_request_t));
+    if (fr == NULL) {
+        return NULL;
+    }
+
+    fr->pool = ngx_create_pool(pool_size, fc->log);
+    if (fr->pool == NULL) {
+        return NULL;
+    }
+
+    fc->data = fr;
+    lctx = fc->log->data;
+    lctx->request = fr;
+    lctx->current_request = fr;
+
+    fr->connection = fc;
+    fr->http_connection = hc;
+    fr->signature = NGX_HTTP_MODULE;
+    fr->main = fr;
+    fr->count = 1;
+
+    fr->main_conf = main_conf;
+    fr->srv_conf = srv_conf;
+    fr->loc_conf = loc_conf;
+
+    fr->read_event_handler = ngx_http_block_reading;
+
+    cmcf = main_conf[ngx_http_core_module.ctx_index];
+
+    fr->header_in = ngx_create_temp_buf(fr->pool, 1);
+    fr->ctx = ngx_pcalloc(fr->pool, sizeof(void *) * ngx_http_max_module);
+    fr->variables = ngx_pcalloc(fr->pool, cmcf->variables.nelts
+                                          * sizeof(ngx_http_variable_value_t));
+    fr->request_body = ngx_pcalloc(fr->pool,
+                                   sizeof(ngx_http_request_body_t));
+
+    if (fr->header_in == NULL
+        || fr->ctx == NULL
+        || fr->variables == NULL
+        || fr->request_body == NULL
+        || ngx_list_init(&fr->headers_out.headers, fr->pool, 8,
+                         sizeof(ngx_table_elt_t))
+           != NGX_OK
+        || ngx_list_init(&fr->headers_out.trailers, fr->pool, 1,
+                         sizeof(ngx_table_elt_t))
+           != NGX_OK
+        || ngx_list_init(&fr->headers_in.headers, fr->pool, 16,
+                         sizeof(ngx_table_elt_t))
+           != NGX_OK)
+    {
+        ngx_destroy_pool(fr->pool);
+        return NULL;
+    }
+
+    tp = ngx_timeofday();
+    fr->start_sec = tp->sec;
+    fr->start_msec = tp->msec;
+    fr->http_state = NGX_HTTP_PROCESS_REQUEST_STATE;
+
+    fr->headers_in.content_length_n = -1;
+    fr->headers_in.keep_alive_n = -1;
+    fr->headers_out.content_length_n = -1;
+    fr->headers_out.last_modified_time = -1;
+
+    fr->uri_changes = NGX_HTTP_MAX_URI_CHANGES + 1;
+    fr->subrequests = NGX_HTTP_MAX_SUBREQUESTS + 1;
+
+    fr->internal = 1;
+    fr->logged = 1;
+    fr->error_page = 1;
+    fr->keepalive = 0;
+
+    return fr;
 }
 
 
@@ -185,10 +353,8 @@ static ngx_connection_t *
 ngx_http_middleware_init_connection(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx)
 {
-    ngx_log_t                       *log;
     ngx_pool_t                      *pool;
     ngx_connection_t                *c, *fc;
-    ngx_http_log_ctx_t              *lctx;
     ngx_http_middleware_fake_t      *fake;
     ngx_http_middleware_loc_conf_t  *mlcf;
 
@@ -201,74 +367,25 @@ ngx_http_middleware_init_connection(ngx_http_request_t *r,
         return NULL;
     }
 
-    pool = ngx_create_pool(1024, c->log);
-    if (pool == NULL) {
-        return NULL;
-    }
-
-    fc = ngx_get_connection(ngx_http_middleware_devnull, c->log);
+    fc = ngx_http_middleware_connection(c->log, ngx_http_middleware_log_error,
+                                        ngx_http_middleware_fake_handler);
     if (fc == NULL) {
-        ngx_destroy_pool(pool);
         return NULL;
     }
-
-    fc->pool = pool;
-    fc->shared = 1;
-
-#if (NGX_STAT_STUB)
-    (void) ngx_atomic_fetch_add(ngx_stat_active, 1);
-#endif
 
     /* from here on ngx_http_close_connection(fc) undoes everything */
 
-    fake = ngx_pcalloc(pool, sizeof(ngx_http_middleware_fake_t));
-    log = ngx_palloc(pool, sizeof(ngx_log_t));
-    lctx = ngx_pcalloc(pool, sizeof(ngx_http_log_ctx_t));
+    pool = fc->pool;
 
-    if (fake == NULL || log == NULL || lctx == NULL) {
+    fake = ngx_pcalloc(pool, sizeof(ngx_http_middleware_fake_t));
+    if (fake == NULL) {
         goto failed;
     }
 
-    /*
-     * nothing of F may point into R's memory, R's connection can go first:
-     * F's pools log to F's own log
-     */
-
-    *log = *c->log;
-    pool->log = log;
-    log->handler = ngx_http_middleware_log_error;
-    log->data = lctx;
-    log->action = NULL;
-
-    fc->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
-    log->connection = fc->number;
-
-    fc->log = log;
     fc->log_error = c->log_error;
-    fc->read->log = log;
-    fc->write->log = log;
-    fc->read->handler = ngx_http_middleware_fake_handler;
-    fc->write->handler = ngx_http_middleware_fake_handler;
-    fc->read->eof = 1;
-    fc->write->ready = 1;
-
-    /*
-     * as if in the event loop, so that a subrequest of F to a proxied
-     * location adds nothing (ngx_http_upstream_init(): epoll_ctl() refuses
-     * /dev/null); c->shared keeps nginx from removing them at close
-     */
-    fc->read->active = 1;
-    fc->write->active = 1;
-
-    fc->recv = ngx_recv;
-    fc->send = ngx_send;
-    fc->recv_chain = ngx_recv_chain;
-    fc->send_chain = ngx_send_chain;
 
     fc->listening = c->listening;
     fc->type = c->type;
-    fc->start_time = ngx_current_msec;
-    fc->requests = 1;
 
     fc->socklen = c->socklen;
     fc->sockaddr = ngx_palloc(pool, c->socklen);
@@ -317,7 +434,6 @@ ngx_http_middleware_init_connection(ngx_http_request_t *r,
     ngx_memcpy(fake->request_id.data, ctx->request_id, ctx->request_id_len);
     fake->request_id.data[ctx->request_id_len] = '\0';
 
-    lctx->connection = fc;
     fc->data = fake;
 
     return fc;
@@ -339,96 +455,28 @@ static ngx_http_request_t *
 ngx_http_middleware_create_request(ngx_http_request_t *r,
     ngx_http_middleware_ctx_t *ctx, ngx_connection_t *fc)
 {
-    ngx_time_t                      *tp;
     ngx_pool_cleanup_t              *cln;
-    ngx_http_log_ctx_t              *lctx;
     ngx_http_request_t              *fr;
     ngx_http_core_srv_conf_t        *cscf;
-    ngx_http_core_main_conf_t       *cmcf;
     ngx_http_middleware_fake_t      *fake;
     ngx_http_middleware_loc_conf_t  *mlcf;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_middleware_module);
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
 
     fake = fc->data;
-    lctx = fc->log->data;
 
-    fr = ngx_pcalloc(fc->pool, sizeof(ngx_http_request_t));
+    fr = ngx_http_middleware_request(fc, &fake->hc, r->main_conf,
+                                     r->srv_conf, mlcf->location->loc_conf,
+                                     cscf->request_pool_size);
     if (fr == NULL) {
         return NULL;
     }
 
-    fr->pool = ngx_create_pool(cscf->request_pool_size, fc->log);
-    if (fr->pool == NULL) {
-        return NULL;
-    }
-
     fake->request = fr;
-    fc->data = fr;
-    lctx->request = fr;
-    lctx->current_request = fr;
 
-    fr->connection = fc;
-    fr->http_connection = &fake->hc;
-    fr->signature = NGX_HTTP_MODULE;
-    fr->main = fr;
-    fr->count = 1;
-
-    fr->main_conf = r->main_conf;
-    fr->srv_conf = r->srv_conf;
-    fr->loc_conf = mlcf->location->loc_conf;
-
-    fr->read_event_handler = ngx_http_block_reading;
-
-    fr->header_in = ngx_create_temp_buf(fr->pool, 1);
-    fr->ctx = ngx_pcalloc(fr->pool, sizeof(void *) * ngx_http_max_module);
-    fr->variables = ngx_pcalloc(fr->pool, cmcf->variables.nelts
-                                          * sizeof(ngx_http_variable_value_t));
-    fr->request_body = ngx_pcalloc(fr->pool,
-                                   sizeof(ngx_http_request_body_t));
-
-    if (fr->header_in == NULL
-        || fr->ctx == NULL
-        || fr->variables == NULL
-        || fr->request_body == NULL)
-    {
-        goto failed;
-    }
-
-    if (ngx_list_init(&fr->headers_out.headers, fr->pool, 8,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK
-        || ngx_list_init(&fr->headers_out.trailers, fr->pool, 1,
-                         sizeof(ngx_table_elt_t))
-           != NGX_OK
-        || ngx_list_init(&fr->headers_in.headers, fr->pool, 16,
-                         sizeof(ngx_table_elt_t))
-           != NGX_OK)
-    {
-        goto failed;
-    }
-
-    tp = ngx_timeofday();
-    fr->start_sec = tp->sec;
-    fr->start_msec = tp->msec;
     fr->method = r->method;
     fr->http_version = r->http_version;
-    fr->http_state = NGX_HTTP_PROCESS_REQUEST_STATE;
-
-    fr->headers_in.content_length_n = -1;
-    fr->headers_in.keep_alive_n = -1;
-    fr->headers_out.content_length_n = -1;
-    fr->headers_out.last_modified_time = -1;
-
-    fr->uri_changes = NGX_HTTP_MAX_URI_CHANGES + 1;
-    fr->subrequests = NGX_HTTP_MAX_SUBREQUESTS + 1;
-
-    fr->internal = 1;
-    fr->logged = 1;          /* no access log line */
-    fr->error_page = 1;      /* no error_page redirect: it would wipe ctx */
-    fr->keepalive = 0;
 
     if (ngx_http_middleware_copy_str(fr->pool, &fr->method_name,
                                      &r->method_name) != NGX_OK

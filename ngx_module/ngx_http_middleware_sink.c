@@ -567,78 +567,25 @@ ngx_http_middleware_sink_request(ngx_http_middleware_sink_t *sink,
     size_t                            len;
     ngx_buf_t                        *b;
     ngx_str_t                         key, value;
-    ngx_log_t                        *log;
-    ngx_pool_t                       *pool;
-    ngx_time_t                       *tp;
     ngx_connection_t                 *fc;
-    ngx_http_log_ctx_t               *lctx;
     ngx_http_request_t               *fr;
     ngx_pool_cleanup_t               *cln;
-    ngx_http_core_main_conf_t        *cmcf;
     ngx_http_middleware_sink_conn_t  *sc;
     u_char                            buf[NGX_INT_T_LEN];
 
-    pool = ngx_create_pool(1024, parent);
-    if (pool == NULL) {
-        return NULL;
-    }
-
-    fc = ngx_get_connection(ngx_http_middleware_devnull_fd(), parent);
+    fc = ngx_http_middleware_connection(parent,
+                                        ngx_http_middleware_sink_log_error,
+                                        ngx_http_middleware_sink_conn_handler);
     if (fc == NULL) {
-        ngx_destroy_pool(pool);
         return NULL;
     }
 
-    fc->pool = pool;
-    fc->shared = 1;
-
-#if (NGX_STAT_STUB)
-    (void) ngx_atomic_fetch_add(ngx_stat_active, 1);
-#endif
-
-    /* from here on ngx_http_close_connection(fc) undoes everything */
-
-    sc = ngx_pcalloc(pool, sizeof(ngx_http_middleware_sink_conn_t));
-    log = ngx_palloc(pool, sizeof(ngx_log_t));
-    lctx = ngx_pcalloc(pool, sizeof(ngx_http_log_ctx_t));
-    fr = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
-
-    if (sc == NULL || log == NULL || lctx == NULL || fr == NULL) {
+    sc = ngx_pcalloc(fc->pool, sizeof(ngx_http_middleware_sink_conn_t));
+    if (sc == NULL) {
         goto failed;
     }
 
-    *log = *parent;
-    pool->log = log;
-    log->handler = ngx_http_middleware_sink_log_error;
-    log->data = lctx;
-    log->action = NULL;
-
-    fc->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
-    log->connection = fc->number;
-
-    fc->log = log;
-    fc->read->log = log;
-    fc->write->log = log;
-    fc->read->handler = ngx_http_middleware_sink_conn_handler;
-    fc->write->handler = ngx_http_middleware_sink_conn_handler;
-    fc->read->eof = 1;
-    fc->write->ready = 1;
-
-    /*
-     * as if in the event loop: ngx_http_upstream_init() adds nothing
-     * (epoll_ctl() refuses /dev/null); c->shared keeps nginx from
-     * removing them at close
-     */
-    fc->read->active = 1;
-    fc->write->active = 1;
-
-    fc->recv = ngx_recv;
-    fc->send = ngx_send;
-    fc->recv_chain = ngx_recv_chain;
-    fc->send_chain = ngx_send_chain;
     fc->type = SOCK_STREAM;
-    fc->start_time = ngx_current_msec;
-    fc->requests = 1;
 
     /* no client: the batch comes from this worker */
 
@@ -655,81 +602,23 @@ ngx_http_middleware_sink_request(ngx_http_middleware_sink_t *sink,
     sc->hc.addr_conf = &sc->addr_conf;
     sc->hc.conf_ctx = sink->conf_ctx;
 
-    lctx->connection = fc;
-    lctx->request = fr;
-    lctx->current_request = fr;
-
-    cmcf = sink->conf_ctx->main_conf[ngx_http_core_module.ctx_index];
-
-    fr->pool = ngx_create_pool(sink->cscf->request_pool_size, log);
-    if (fr->pool == NULL) {
+    fr = ngx_http_middleware_request(fc, &sc->hc, sink->conf_ctx->main_conf,
+                                     sink->conf_ctx->srv_conf,
+                                     sink->location->loc_conf,
+                                     sink->cscf->request_pool_size);
+    if (fr == NULL) {
         goto failed;
     }
 
-    fc->data = fr;
-
-    fr->connection = fc;
-    fr->http_connection = &sc->hc;
-    fr->signature = NGX_HTTP_MODULE;
-    fr->main = fr;
-    fr->count = 1;
-
-    fr->main_conf = sink->conf_ctx->main_conf;
-    fr->srv_conf = sink->conf_ctx->srv_conf;
-    fr->loc_conf = sink->location->loc_conf;
-
-    fr->read_event_handler = ngx_http_block_reading;
-
-    fr->header_in = ngx_create_temp_buf(fr->pool, 1);
-    fr->ctx = ngx_pcalloc(fr->pool, sizeof(void *) * ngx_http_max_module);
-    fr->variables = ngx_pcalloc(fr->pool, cmcf->variables.nelts
-                                          * sizeof(ngx_http_variable_value_t));
-    fr->request_body = ngx_pcalloc(fr->pool,
-                                   sizeof(ngx_http_request_body_t));
-
-    if (fr->header_in == NULL
-        || fr->ctx == NULL
-        || fr->variables == NULL
-        || fr->request_body == NULL)
-    {
-        goto failed_request;
-    }
-
-    if (ngx_list_init(&fr->headers_out.headers, fr->pool, 8,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK
-        || ngx_list_init(&fr->headers_out.trailers, fr->pool, 1,
-                         sizeof(ngx_table_elt_t))
-           != NGX_OK
-        || ngx_list_init(&fr->headers_in.headers, fr->pool, 4,
-                         sizeof(ngx_table_elt_t))
-           != NGX_OK)
-    {
-        goto failed_request;
-    }
-
-    tp = ngx_timeofday();
-    fr->start_sec = tp->sec;
-    fr->start_msec = tp->msec;
     fr->method = NGX_HTTP_POST;
     ngx_str_set(&fr->method_name, "POST");
     fr->http_version = NGX_HTTP_VERSION_11;
     ngx_str_set(&fr->http_protocol, "HTTP/1.1");
-    fr->http_state = NGX_HTTP_PROCESS_REQUEST_STATE;
     fr->uri = sink->uri;
     fr->unparsed_uri = sink->uri;
     fr->valid_unparsed_uri = 1;
     fr->request_line = sink->name;
     fr->headers_in.server = sink->cscf->server_name;
-    fr->headers_in.keep_alive_n = -1;
-    fr->headers_out.content_length_n = -1;
-    fr->headers_out.last_modified_time = -1;
-    fr->uri_changes = NGX_HTTP_MAX_URI_CHANGES + 1;
-    fr->subrequests = NGX_HTTP_MAX_SUBREQUESTS + 1;
-    fr->internal = 1;
-    fr->logged = 1;
-    fr->error_page = 1;
-    fr->keepalive = 0;
 
     /* the body: the buffer, copied, so that new lines can arrive */
 
