@@ -236,7 +236,10 @@ ngx_http_middleware_status_handler(ngx_http_request_t *r)
 
             b->last = ngx_sprintf(b->last, "# TYPE nginx_middleware_%s %s\n",
                                   m->name,
-                                  m->counter == NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT
+                                  (m->counter
+                                       == NGX_HTTP_MIDDLEWARE_BG_IN_FLIGHT
+                                   || m->counter
+                                       == NGX_HTTP_MIDDLEWARE_SINK_WAITING)
                                   ? "gauge" : "counter");
             prev = m->name;
         }
