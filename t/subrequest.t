@@ -86,6 +86,7 @@ is(status($r), 200, 'the request went on');
 is(header($r, 'x-sub'), '200 from upstream',
    'the proxied subrequest of F answered');
 
+$t->stop();
 $t->no_alerts_ok();
 
 done_testing();
