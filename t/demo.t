@@ -80,7 +80,7 @@ END {
 }
 
 my $up = 0;
-for (1 .. 200) {
+for (1 .. 600) {    # 30 s: a loaded machine, a chroot
     last if waitpid($pid, WNOHANG) == $pid;
     if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")) { $up = 1; last }
     sleep 0.05;
@@ -134,7 +134,9 @@ like(body($r), qr/^nginx_middleware_runs_total \d+$/m, 'metrics');
 # telemetry at info in collector.log; one access log per server
 my $prefix = "$repo/build/demo";
 my $slurp = sub { open my $fh, '<', "$prefix/$_[0]" or return ''; local $/; <$fh> };
-$t->wait_for(sub { $slurp->('collector.log') =~ /COLLECT \/collect/ });
+$t->wait_for(sub { $slurp->('collector.log') =~ /COLLECT \/collect/ }, 20);
+$t->wait_for(sub { $slurp->('collector.access.log') =~ /POST \/collect/
+                   && $slurp->('access.log') =~ /GET \/dashboard/ }, 20);
 like($slurp->('collector.log'), qr/\[info\] .*js: COLLECT \/collect /,
      'telemetry events are logged at info');
 unlike($slurp->('collector.log'), qr/\[warn\] .*COLLECT/, '... not at warn');
