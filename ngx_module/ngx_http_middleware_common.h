@@ -244,6 +244,8 @@ ngx_http_request_t *ngx_http_middleware_request(ngx_connection_t *fc,
     ngx_http_connection_t *hc, void **main_conf, void **srv_conf,
     void **loc_conf, size_t pool_size);
 ngx_uint_t ngx_http_middleware_content_phase(void);
+u_char *ngx_http_middleware_log_action(ngx_log_t *log, u_char *buf,
+    size_t *len, ngx_http_request_t **r);
 
 /* ngx_http_middleware_sink.c */
 char *ngx_http_middleware_sink_directive(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -776,6 +776,28 @@ ngx_http_middleware_copy_str(ngx_pool_t *pool, ngx_str_t *dst,
 }
 
 
+/* for our log handlers: " while <action>", and the log's request */
+
+u_char *
+ngx_http_middleware_log_action(ngx_log_t *log, u_char *buf, size_t *len,
+    ngx_http_request_t **r)
+{
+    u_char              *p;
+    ngx_http_log_ctx_t  *lctx;
+
+    if (log->action) {
+        p = ngx_snprintf(buf, *len, " while %s", log->action);
+        *len -= p - buf;
+        buf = p;
+    }
+
+    lctx = log->data;
+    *r = lctx->request;
+
+    return buf;
+}
+
+
 /* log lines of F carry R's client and request, and say they come from F */
 
 static u_char *
@@ -783,19 +805,9 @@ ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
 {
     u_char                      *p;
     ngx_http_request_t          *r;
-    ngx_http_log_ctx_t          *lctx;
     ngx_http_middleware_fake_t  *fake;
 
-    p = buf;
-
-    if (log->action) {
-        p = ngx_snprintf(p, len, " while %s", log->action);
-        len -= p - buf;
-        buf = p;
-    }
-
-    lctx = log->data;
-    r = lctx->request;
+    buf = ngx_http_middleware_log_action(log, buf, &len, &r);
 
     if (r == NULL) {
         return buf;
@@ -804,7 +816,7 @@ ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
     fake = (ngx_http_middleware_fake_t *) r->http_connection;
 
     p = ngx_snprintf(buf, len, ", client: %V, server: %V, request: \"%V\"",
-                     &lctx->connection->addr_text, &r->headers_in.server,
+                     &r->connection->addr_text, &r->headers_in.server,
                      &r->request_line);
     len -= p - buf;
     buf = p;

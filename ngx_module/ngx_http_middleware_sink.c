@@ -828,21 +828,10 @@ ngx_http_middleware_sink_conn_handler(ngx_event_t *ev)
 static u_char *
 ngx_http_middleware_sink_log_error(ngx_log_t *log, u_char *buf, size_t len)
 {
-    u_char                           *p;
     ngx_http_request_t               *r;
-    ngx_http_log_ctx_t               *lctx;
     ngx_http_middleware_sink_conn_t  *sc;
 
-    p = buf;
-
-    if (log->action) {
-        p = ngx_snprintf(p, len, " while %s", log->action);
-        len -= p - buf;
-        buf = p;
-    }
-
-    lctx = log->data;
-    r = lctx->request;
+    buf = ngx_http_middleware_log_action(log, buf, &len, &r);
 
     if (r == NULL) {
         return buf;
