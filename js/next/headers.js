@@ -107,10 +107,18 @@ function Headers(init) {
 
     /* ours, also one made by another evaluation of this file (VM clone) */
 
+    /*
+     * entries are never changed once made (set() and delete() make new
+     * lists, set() new entries), so a copy shares them; it keeps the
+     * request's _base too (see request.js), so that the decision can tell
+     * which lines are the client's own
+     */
+
     if (init instanceof Headers || isOurs(init)) {
-        for (i = 0; i < init._list.length; i++) {
-            k = init._list[i];
-            this._list.push({ name: k.name, lname: k.lname, value: k.value });
+        this._list = init._list.slice();
+
+        if (init._base) {
+            this._base = init._base;
         }
 
         return;

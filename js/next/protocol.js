@@ -63,12 +63,13 @@ function escapeName(s) {
 var HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer',
            'transfer-encoding', 'upgrade'];
 
-var OWN = ['x-middleware-override-headers', 'x-middleware-error',
+var OWN = ['x-middleware-override-headers', 'x-middleware-override-changed',
+           'x-middleware-error',
            'x-middleware-pass-through', 'x-middleware-set-cookie',
            'content-length'];
 
 
-function responseFields(res) {
+function responseFields(res, base) {
     var lines, first, rest, fields, i, n, override;
 
     if (res._headers instanceof Headers) {
@@ -120,10 +121,98 @@ function responseFields(res) {
     fields = first;
 
     if (override !== null) {
-        fields = fields.concat(overrideFields(override));
+        fields = fields.concat(changedFields(override, base)
+                               || overrideFields(override));
     }
 
     return fields.concat(rest);
+}
+
+
+/*
+ * Only what the middleware changed, when the override h is a copy of the
+ * request's headers (h._base is base, the lines nginx has for R): the
+ * names whose lines differ in x-middleware-override-changed, the new
+ * lines of those names as x-middleware-request-* fields; the module
+ * removes every line of a listed name and appends the fields, keeping
+ * the other lines as they are (docs/PROTOCOL.md).  That gives exactly
+ * the lines of h when they are base's lines of the unlisted names, in
+ * base's order, followed by the lines of the listed names, which is
+ * checked here; otherwise (and without base) null: the complete set is
+ * sent.  Base and h share their unchanged entries (Headers copies do),
+ * so a line is the client's own when it is the same object.
+ */
+
+function changedFields(h, base) {
+    var list, i, j, n, m, e, changed, names, fields;
+
+    if (!base || h._base !== base) {
+        return null;
+    }
+
+    list = h._list;
+    n = base.length;
+    m = list.length;
+    changed = {};
+    names = [];
+    i = 0;
+
+    /* the lines of h that are base's, in order; base's others changed */
+
+    for (j = 0; j < m; j++) {
+        e = list[j];
+
+        while (i < n && base[i] !== e) {
+            if (changed[' ' + base[i].lname] !== true) {
+                changed[' ' + base[i].lname] = true;
+                names.push(base[i].lname);
+            }
+
+            i++;
+        }
+
+        if (i === n) {
+            break;
+        }
+
+        i++;
+    }
+
+    for ( /* void */ ; i < n; i++) {
+        if (changed[' ' + base[i].lname] !== true) {
+            changed[' ' + base[i].lname] = true;
+            names.push(base[i].lname);
+        }
+    }
+
+    /* from the first line that is not base's on, every name changed */
+
+    fields = [];
+
+    for (i = j; i < m; i++) {
+        if (changed[' ' + list[i].lname] !== true) {
+            changed[' ' + list[i].lname] = true;
+            names.push(list[i].lname);
+        }
+
+        fields.push(['x-middleware-request-' + list[i].lname, list[i].value]);
+    }
+
+    if (names.length === 0) {
+        return fields;
+    }
+
+    /* the kept lines must not be of a changed name */
+
+    for (i = 0; i < j; i++) {
+        if (changed[' ' + list[i].lname] === true) {
+            return null;
+        }
+    }
+
+    fields.unshift(['x-middleware-override-changed', names.join(',')]);
+
+    return fields;
 }
 
 

@@ -97,7 +97,7 @@ function Context(r) {
     this.module = (id !== undefined);
     this.requestId = id || variable(r, 'request_id') || '';
     this.tasks = [];              /* settled-never-rejecting wrappers */
-    this.tasksMax = Number(variable(r, 'middleware_tasks_max')) || 0;
+    this.tasksMax = -1;           /* read on the first waitUntil() */
     this.refused = 0;
     this.fulfilled = 0;
     this.rejected = 0;
@@ -161,13 +161,14 @@ function isUnlistedReply(res) {
 
 /* payload, or a Promise of it for a foreign Response */
 
-function decision(res) {
+function decision(res, base) {
     if (res === undefined || res === null) {
         return protocol.next();
     }
 
     if (res instanceof Response) {
-        return protocol.encode(res._status, protocol.responseFields(res),
+        return protocol.encode(res._status,
+                               protocol.responseFields(res, base),
                                res._body);
     }
 
@@ -210,7 +211,7 @@ function decision(res) {
 /* --- serve --------------------------------------------------------------- */
 
 function run(r, middleware, matcher) {
-    var ctx, request, event, result, path, matched;
+    var ctx, request, event, result, path, matched, base;
 
     /*
      * the C module evaluates config.matcher once it has the report (then
@@ -250,7 +251,7 @@ function run(r, middleware, matcher) {
         }
 
         try {
-            payload = decision(res);
+            payload = decision(res, base);
 
         } catch (e) {
             fail(e);
@@ -273,7 +274,8 @@ function run(r, middleware, matcher) {
     }
 
     try {
-        request = requestMod.fromNginx(r);
+        request = requestMod.fromNginx(r, ctx.module);
+        base = request._headers._base || null;
 
         if (!matched) {
             if (ctx.module) {
@@ -417,6 +419,11 @@ function protoContext() {
         var self = this, wrapped;
 
         /* middleware_tasks_max: one request must not hold the worker */
+
+        if (this.tasksMax === -1) {
+            this.tasksMax = Number(variable(this.r, 'middleware_tasks_max'))
+                            || 0;
+        }
 
         if (this.tasksMax && this.tasks.length >= this.tasksMax) {
             this.refused++;
