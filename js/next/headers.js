@@ -370,11 +370,19 @@ function protoHeaders() {
     };
 
     p.set = function (name, value) {
-        var i, lname, found, list;
-
         name = checkName('set', name);
         value = checkValue('set', name, value);
-        lname = name.toLowerCase();
+
+        this._set(name, name.toLowerCase(), value);
+    };
+
+    /*
+     * internal: set() of a name and value known to be valid (the
+     * runtime's own), lname its lower case: without the checks, which
+     * cost two regexp tests
+     */
+    p._set = function (name, lname, value) {
+        var i, found, list;
 
         this._change();
 
@@ -487,10 +495,14 @@ function protoHeaders() {
     };
 
     p.has = function (name) {
-        var i, lname;
-
         name = checkName('has', name);
-        lname = name.toLowerCase();
+
+        return this._has(name.toLowerCase());
+    };
+
+    /* internal: has() of a lower-case name known to be valid */
+    p._has = function (lname) {
+        var i;
 
         for (i = 0; i < this._list.length; i++) {
             if (this._list[i].lname === lname) {

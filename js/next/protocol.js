@@ -288,6 +288,83 @@ function encodeHead(status, fields) {
 
 
 /*
+ * The payload of one of our Responses (a Response or NextResponse of
+ * this runtime): its Headers hold valid names (tokens, kept in lower
+ * case too) and values without CR, LF or NUL, so the head is written at
+ * once and one regexp test over it finds whether it is ASCII with no
+ * "%" (nothing to escape, a string payload); an ASCII head with "%" has
+ * them escaped in one replace(); only a head with other bytes (or a body
+ * of bytes) goes through encode().  The fields are those of responseFields(), read from
+ * the entries (their lower-case names) without copying the lines.
+ */
+
+var PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*(?![\s\S])/;
+
+
+function encodeOurs(res, base) {
+    var list, i, e, n, override, first, rest, fields, head, body;
+
+    list = res._headers._list;
+    override = res._override || null;
+    first = [];
+    rest = [];
+
+    for (i = 0; i < list.length; i++) {
+        e = list[i];
+        n = e.lname;
+
+        if (n === 'x-middleware-next' || n === 'x-middleware-rewrite') {
+            first.push(n + ':' + e.value + '\n');
+            continue;
+        }
+
+        if (override !== null
+            && (OWN.indexOf(n) !== -1
+                || n.indexOf('x-middleware-request-') === 0))
+        {
+            continue;
+        }
+
+        if (n === 'x-middleware-error' || n === 'x-middleware-pass-through'
+            || n === 'content-length')
+        {
+            continue;
+        }
+
+        rest.push(n + ':' + e.value + '\n');
+    }
+
+    if (override !== null) {
+        fields = changedFields(override, base) || overrideFields(override);
+
+        for (i = 0; i < fields.length; i++) {
+            first.push(fields[i][0] + ':' + fields[i][1] + '\n');
+        }
+    }
+
+    head = 'MW1 ' + res._status + '\n' + first.join('') + rest.join('')
+           + '\n';
+    body = res._body;
+
+    if (body !== null && body !== undefined && typeof body !== 'string') {
+        return encode(res._status, responseFields(res, base), body);
+    }
+
+    if (!PLAIN_ASCII.test(head)) {
+        if (!util.isAscii(head)) {
+            return encode(res._status, responseFields(res, base), body);
+        }
+
+        /* "%" is the only escape an ASCII name or value of ours needs */
+
+        head = head.replace(/%/g, '%25');
+    }
+
+    return (typeof body === 'string') ? head + body : head;
+}
+
+
+/*
  * the payload: a string when it is all text (header part ASCII, string
  * body), else a Uint8Array with exact bytes
  */
@@ -366,6 +443,7 @@ function error(message, passThrough) {
 
 export default {
     encode: encode,
+    encodeOurs: encodeOurs,
     next: next,
     error: error,
     responseFields: responseFields,

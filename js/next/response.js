@@ -55,8 +55,8 @@ Response.json = function (data, init) {
     init = init || {};
     headers = new Headers(init.headers);
 
-    if (!headers.has('content-type')) {
-        headers.set('content-type', 'application/json');
+    if (!headers._has('content-type')) {
+        headers._set('content-type', 'content-type', 'application/json');
     }
 
     res = new Response(body, { status: init.status,
@@ -228,7 +228,7 @@ function NextResponse(body, init) {
      * none then as well (what it would have parsed now)
      */
 
-    this._cookies = this._headers.has('set-cookie')
+    this._cookies = this._headers._has('set-cookie')
                     ? new ResponseCookies(this._headers) : null;
     this._nextUrl = (init && init.url) ? new urlMod.NextURL(init.url)
                                        : undefined;
@@ -288,7 +288,7 @@ NextResponse.next = function (init) {
     var headers, res, override;
 
     headers = new Headers(init && init.headers);
-    headers.set('x-middleware-next', '1');
+    headers._set('x-middleware-next', 'x-middleware-next', '1');
     override = handleMiddlewareField(init);
 
     res = new NextResponse(null, copyInit(init, headers));
@@ -418,7 +418,7 @@ function protoResponse() {
                                 + 'null body status cannot have body');
         }
 
-        if (type && !this._headers.has('content-type')) {
+        if (type && !this._headers._has('content-type')) {
             this._headers.append('content-type', type);
         }
     };

@@ -41,6 +41,7 @@ import useragent from './useragent.js';
 
 
 var Response = responseMod.Response;
+var Headers = headersMod.Headers;
 var variable = requestMod.variable;
 
 
@@ -164,6 +165,10 @@ function isUnlistedReply(res) {
 function decision(res, base) {
     if (res === undefined || res === null) {
         return protocol.next();
+    }
+
+    if (res instanceof Response && res._headers instanceof Headers) {
+        return protocol.encodeOurs(res, base);
     }
 
     if (res instanceof Response) {
