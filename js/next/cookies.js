@@ -418,12 +418,12 @@ function protoRequestCookies() {
 
     requestCookiesReady = true;
 
-    Object.defineProperty(RequestCookies.prototype, 'size', {
-        get: function () { return this._parsed.keys.length; },
-        configurable: true
-    });
-
     p = RequestCookies.prototype;
+
+    /* see URLSearchParams's size in url.js */
+    Object.setPrototypeOf(p, {
+        get size() { return this._parsed.keys.length; }
+    });
 
     p.get = cookiesGet;
     p.getAll = cookiesGetAll;

@@ -506,6 +506,12 @@ function protoNextRequest() {
      * whatever the middleware changes in the meantime.
      */
     NextRequest.prototype = {
+        /*
+         * enumerable, as the accessors are: Object.defineProperty() would
+         * cost 6 k instructions per request
+         */
+        constructor: NextRequest,
+
         get method() { return this._method; },
 
         get url() {
@@ -666,13 +672,6 @@ function protoNextRequest() {
             return '[object NextRequest]';
         }
     };
-
-    /* as the prototype a function gets: constructor, not enumerable */
-    Object.defineProperty(NextRequest.prototype, 'constructor', {
-        value: NextRequest,
-        writable: true,
-        configurable: true
-    });
 }
 
 

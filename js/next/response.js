@@ -333,6 +333,9 @@ function protoResponse() {
      * request); accessors enumerable and configurable, as before.
      */
     Response.prototype = {
+        /* enumerable, as the accessors are (see request.js) */
+        constructor: Response,
+
         get status() { return this._status; },
 
         get statusText() { return this._statusText; },
@@ -354,12 +357,6 @@ function protoResponse() {
         /* no streams: the body as it was given (string, bytes) or null */
         get body() { return this._body; }
     };
-
-    Object.defineProperty(Response.prototype, 'constructor', {
-        value: Response,
-        writable: true,
-        configurable: true
-    });
 
     p = Response.prototype;
 

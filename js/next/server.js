@@ -589,23 +589,22 @@ function protoNextFetchEvent() {
                         + 'middleware-new-signature');
     };
 
-    Object.defineProperty(NextFetchEvent.prototype, 'request', {
-        get: function () { return this._request; },
-        enumerable: true,
-        configurable: true
-    });
+    /*
+     * the accessors on an object between the prototype and
+     * Object.prototype: half the cost of two Object.defineProperty()
+     * calls on njs 0.7.9 (this runs per request)
+     */
+    Object.setPrototypeOf(p, {
+        get request() { return this._request; },
 
-    /* extension: a Promise of R's outcome (next/outcome.js) */
-    Object.defineProperty(NextFetchEvent.prototype, 'outcome', {
-        get: function () {
+        /* extension: a Promise of R's outcome (next/outcome.js) */
+        get outcome() {
             if (this._context && 'outcome' in this._context) {
                 return this._context.outcome;
             }
 
             return outcomeMod.wait(null, false);
-        },
-        enumerable: true,
-        configurable: true
+        }
     });
 }
 

@@ -1067,9 +1067,13 @@ function protoURLSearchParams() {
         }
     };
 
-    Object.defineProperty(URLSearchParams.prototype, 'size', {
-        get: function () { return this._list.length; },
-        configurable: true
+    /*
+     * the accessor on an object between the prototype and
+     * Object.prototype: half the cost of Object.defineProperty() on njs
+     * 0.7.9 (this runs per request)
+     */
+    Object.setPrototypeOf(p, {
+        get size() { return this._list.length; }
     });
 
     p.append = function (name, value) {
@@ -1237,6 +1241,9 @@ function protoURL() {
      * request); accessors enumerable and configurable, as before.
      */
     URL.prototype = {
+        /* enumerable, as the accessors are (see request.js) */
+        constructor: URL,
+
         get href() {
             return serialize(this._rec, false);
         },
@@ -1452,12 +1459,6 @@ function protoURL() {
             this._rec.fragment = encodeFragment(v);
         }
     };
-
-    Object.defineProperty(URL.prototype, 'constructor', {
-        value: URL,
-        writable: true,
-        configurable: true
-    });
 
     p = URL.prototype;
 
