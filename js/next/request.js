@@ -233,13 +233,20 @@ function nginxUrl(src) {
     r = src.r;
     scheme = variable(r, 'middleware_scheme') || variable(r, 'scheme')
              || 'http';
-    target = asciiTarget(requestTarget(r));
+    target = variable(r, 'request_uri') || '/';
     host = src.host;
     fallback = null;
 
     if (!host) {
         fallback = variable(r, 'host');
         host = fallback || 'localhost';
+    }
+
+    /* one test for both (each would cost a regexp test, twice) */
+
+    if (!util.isAscii(target + host)) {
+        target = asciiTarget(requestTarget(r));
+        host = asciiTarget(host);
     }
 
     if (target.charAt(0) !== '/') {
@@ -255,15 +262,15 @@ function nginxUrl(src) {
     }
 
     try {
-        url = new NextURL(scheme + '://' + asciiTarget(host) + target);
+        url = new NextURL(scheme + '://' + host + target);
 
     } catch (e) {
         if (fallback === null) {
             fallback = variable(r, 'host');
         }
 
-        url = new NextURL(scheme + '://' + (fallback || 'localhost')
-                          + target);
+        url = new NextURL(scheme + '://'
+                          + asciiTarget(fallback || 'localhost') + target);
     }
 
     /* Next.js re-serializes the query through URLSearchParams */

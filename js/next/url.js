@@ -532,20 +532,20 @@ function parseAfterScheme(rec, rest, whole) {
  * percent-encode, trim or lower-case but an ASCII host, no dot segment,
  * no fragment, a domain that does not end in a number, or a dotted IPv4
  * address already in its canonical form): one anchored
- * regexp instead of the general parser.  null: take the general one.
+ * regexp instead of the general parser (a segment that starts with "."
+ * or "%2e" is refused by it too).  null: take the general one.
  */
 
-var FAST_ABS = null, FAST_REL, FAST_NUMERIC, FAST_DOT, FAST_IPV4;
+var FAST_ABS = null, FAST_REL, FAST_NUMERIC, FAST_IPV4;
 
 
 function fastParse(input, base) {
     var m, rec, host, port, path;
 
     if (FAST_ABS === null) {
-        FAST_ABS = /^(https?:|wss?:)\/\/([A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?(\/[\x21\x24-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)?(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
-        FAST_REL = /^(\/[\x21\x24-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
+        FAST_ABS = /^(https?:|wss?:)\/\/([A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?((?:\/(?!\.|%2[eE])[\x21\x24-\x2e\x30-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)+)?(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
+        FAST_REL = /^((?:\/(?!\.|%2[eE])[\x21\x24-\x2e\x30-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)+)(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
         FAST_NUMERIC = /(?:^|\.)(?:[0-9]+|0[xX][0-9A-Fa-f]*)\.?(?![\s\S])/;
-        FAST_DOT = /\/(?:\.|%2[eE])/;
         FAST_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?![\s\S])/;
     }
 
@@ -560,7 +560,7 @@ function fastParse(input, base) {
 
         m = FAST_REL.exec(input);
 
-        if (m === null || FAST_DOT.test(m[1])) {
+        if (m === null) {
             return null;
         }
 
@@ -585,9 +585,7 @@ function fastParse(input, base) {
     host = m[2].toLowerCase();
     path = m[4];
 
-    if ((FAST_NUMERIC.test(host) && !FAST_IPV4.test(host))
-        || (path && FAST_DOT.test(path)))
-    {
+    if (FAST_NUMERIC.test(host) && !FAST_IPV4.test(host)) {
         return null;
     }
 
