@@ -461,7 +461,7 @@ function protoHeaders() {
         name = checkName('delete', name);
         lname = name.toLowerCase();
 
-        if (!this.has(name)) {
+        if (!this._has(lname)) {
             return;
         }
 
