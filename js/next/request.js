@@ -302,13 +302,16 @@ var PLAIN_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+,[\x01-\x09\x0b\x0c\x0e-\x7f]
  * (protocol.js).
  */
 
+var nginxHost = null, nginxCookie = null;   /* nginxHeaders() found */
+
 function nginxHeaders(r, raw) {
-    var i, e, name, lname, value, headers, list, cookie, check, exact;
+    var i, e, name, lname, value, headers, list, cookie, check, exact, host;
 
     headers = new Headers();
     list = headers._list;
     check = '';
     cookie = null;
+    host = null;
 
     for (i = 0; i < raw.length; i++) {
         e = raw[i];
@@ -330,7 +333,10 @@ function nginxHeaders(r, raw) {
                 break;
             }
 
-            cookie = lname;
+            cookie = value;
+
+        } else if (lname === 'host' && host === null) {
+            host = value;
         }
 
         list.push({ name: name, lname: lname, value: value });
@@ -338,6 +344,8 @@ function nginxHeaders(r, raw) {
 
     if (check !== null && PLAIN_LINES.test(check)) {
         headers._base = list.slice();
+        nginxHost = host;
+        nginxCookie = cookie;
         return headers;
     }
 
@@ -396,6 +404,19 @@ function nginxHeaders(r, raw) {
         headers._base = list.slice();
     }
 
+    /* the first Host and the (joined) Cookie line */
+
+    host = null;
+
+    for (i = 0; i < list.length; i++) {
+        if (list[i].lname === 'host' && host === null) {
+            host = list[i].value;
+        }
+    }
+
+    nginxHost = host;
+    nginxCookie = (cookie !== null) ? cookie.value : null;
+
     return headers;
 }
 
@@ -408,25 +429,11 @@ function nginxHeaders(r, raw) {
  */
 
 function fromNginx(r, module) {
-    var host, req, body, exposed, headers, cookie, list, i;
+    var host, req, body, exposed, headers, cookie;
 
     headers = nginxHeaders(r, r.rawHeadersIn || []);
-    list = headers._list;
-    cookie = null;
-    host = null;
-
-    /* the first Host and (joined) Cookie lines, without get()'s checks */
-
-    for (i = 0; i < list.length; i++) {
-        if (list[i].lname === 'host') {
-            if (host === null) {
-                host = list[i].value;
-            }
-
-        } else if (list[i].lname === 'cookie') {
-            cookie = list[i].value;
-        }
-    }
+    host = nginxHost;
+    cookie = nginxCookie;
 
     if (host !== null && host.indexOf(',') !== -1) {
         host = host.split(',')[0].trim();
