@@ -522,7 +522,18 @@ function protoContext() {
      * Await every task, including tasks registered by running tasks, then
      * report.  The wrappers never reject.
      */
-    p.drain = async function () {
+    p.drain = function () {
+        /* no task: done at once, without an async call (its promise) */
+
+        if (this.tasks.length === 0) {
+            this.drained();
+            return;
+        }
+
+        this.drainTasks();
+    };
+
+    p.drainTasks = async function () {
         var done = 0, batch;
 
         while (done < this.tasks.length) {
@@ -532,6 +543,10 @@ function protoContext() {
             await Promise.allSettled(batch);
         }
 
+        this.drained();
+    };
+
+    p.drained = function () {
         this.report('tasks=' + this.tasks.length + ' fulfilled='
                     + this.fulfilled + ' rejected=' + this.rejected
                     + (this.refused ? ' refused=' + this.refused : ''));
