@@ -606,8 +606,5 @@ function protoResponseCookies() {
 export default {
     RequestCookies: RequestCookies,
     requestCookies: requestCookies,
-    ResponseCookies: ResponseCookies,
-    parseCookie: parseCookie,
-    parseSetCookie: parseSetCookie,
-    stringifyCookie: stringifyCookie
+    ResponseCookies: ResponseCookies
 };

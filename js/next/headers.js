@@ -640,10 +640,7 @@ export default {
     Headers: Headers,
     NATIVE: NATIVE,
     isHeaders: isHeaders,
-    isForeign: isForeign,
     foreignLines: foreignLines,
     _setNative: setNative,
-    toHeaders: toHeaders,
-    makeIterator: makeIterator,
     TOKEN: TOKEN
 };

@@ -460,7 +460,5 @@ export default {
     encodeOurs: encodeOurs,
     next: next,
     error: error,
-    responseFields: responseFields,
-    escapeName: escapeName,
-    escapeValue: escapeValue
+    responseFields: responseFields
 };

@@ -703,7 +703,5 @@ export default {
     NextRequest: NextRequest,
     fromNginx: fromNginx,
     rawPath: rawPath,
-    requestTarget: requestTarget,
-    rawVariable: rawVariable,
     variable: variable
 };

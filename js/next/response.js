@@ -558,7 +558,5 @@ protoNextResponse();
 
 export default {
     Response: Response,
-    NextResponse: NextResponse,
-    validateURL: validateURL,
-    REDIRECTS: REDIRECTS
+    NextResponse: NextResponse
 };

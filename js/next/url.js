@@ -1675,9 +1675,5 @@ export default {
     URL: URL,
     URLSearchParams: URLSearchParams,
     NextURL: NextURL,
-    parse: parse,
-    serialize: serialize,
-    formEncode: formEncode,
-    formDecode: formDecode,
-    parseForm: parseForm
+    parse: parse
 };

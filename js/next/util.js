@@ -440,16 +440,13 @@ function errorReport(e) {
 
 
 export default {
-    QUICKJS: QUICKJS,
     DECODED: DECODED,
-    versionAtLeast: versionAtLeast,
     isAscii: isAscii,
     forEachCodePoint: forEachCodePoint,
     utf8Encode: utf8Encode,
     utf8Decode: utf8Decode,
     bytesToBinary: bytesToBinary,
     binaryToBytes: binaryToBytes,
-    binaryToUnicode: binaryToUnicode,
     fromWire: fromWire,
     percentEncode: percentEncode,
     percentDecode: percentDecode,
