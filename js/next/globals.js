@@ -481,17 +481,22 @@ function lazyGlobal(g, name, make) {
                                          configurable: true });
     }
 
-    Object.defineProperty(g, name, {
-        get: function () {
-            var v = make();
+    try {
+        Object.defineProperty(g, name, {
+            get: function () {
+                var v = make();
 
-            define(v);
-            return v;
-        },
-        set: define,
-        enumerable: false,
-        configurable: true
-    });
+                define(v);
+                return v;
+            },
+            set: define,
+            enumerable: false,
+            configurable: true
+        });
+
+    } catch (e) {
+        g[name] = make();        /* an engine's own, not configurable */
+    }
 }
 
 
