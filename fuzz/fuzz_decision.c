@@ -3,7 +3,8 @@
  * Copyright (C) ngx_http_middleware_module authors
  *
  * libFuzzer target: mw_decision_parse() on any payload, then
- * mw_header_override() of the result on a fixed request; checks the
+ * mw_header_override() (or, for x-middleware-override-changed,
+ * mw_decision_changed()) of the result on a fixed request; checks the
  * invariants the glue relies on.
  */
 
@@ -112,6 +113,54 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 }
             }
+        }
+    }
+
+    /* only changes: a listed client header never survives, the rest does */
+
+    if (d.override && d.changed) {
+        abort();
+    }
+
+    if (d.changed && mw_decision_changed(&in, &d, &out, &a) == MW_OK) {
+        size_t  k, listed, kept;
+
+        listed = 0;
+
+        for (k = 0; k < d.nnames; k++) {
+            if (!mw_header_name_valid(d.names[k].data, d.names[k].len)) {
+                abort();
+            }
+
+            if (mw_header_name_eq(d.names[k].data, d.names[k].len,
+                                  "x-user-id"))
+            {
+                listed = 1;
+            }
+        }
+
+        kept = 0;
+
+        for (i = 0; i < out.nelts; i++) {
+            if (!mw_header_name_valid(out.elts[i].name.data,
+                                      out.elts[i].name.len)
+                || !mw_header_value_valid(out.elts[i].value.data,
+                                          out.elts[i].value.len))
+            {
+                abort();
+            }
+
+            if (out.elts[i].value.data == orig[3].value.data) {
+                kept = 1;
+            }
+        }
+
+        if (kept == listed) {
+            abort();
+        }
+
+        if (out.nelts > in.nelts + d.request.nelts) {
+            abort();
         }
     }
 

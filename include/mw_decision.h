@@ -40,11 +40,26 @@ typedef struct mw_decision_s {
     unsigned             override:1;    /* override-headers was present */
 
     /*
+     * x-middleware-override-changed was present and override-headers was
+     * not: only the listed names change (see mw_decision_changed())
+     */
+    unsigned             changed:1;
+
+    /*
      * with override: the complete upstream header set, one entry per
      * x-middleware-request-<name> field whose name is in the override list,
-     * in the order of the fields; names without the prefix
+     * in the order of the fields; names without the prefix.  With changed:
+     * the same for the names of the changed list, the new lines of those
+     * names
      */
     mw_headers_t         request;
+
+    /*
+     * with changed: the non-empty names of the changed lists, sorted
+     * case-insensitively (pointing into the payload)
+     */
+    mw_str_t            *names;
+    size_t               nnames;
 
     /* every field that is not part of the protocol, in order */
     mw_headers_t         response;
@@ -66,6 +81,18 @@ typedef struct mw_decision_s {
  */
 int mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     mw_alloc_t *a, char *err, size_t errlen);
+
+/*
+ * The upstream request header set of a decision with d->changed: out =
+ * the lines of orig whose name is not in d->names, in their order,
+ * followed by the lines of d->request; names an override cannot change
+ * (mw_header_is_protected_request()) keep their lines of orig, and lines
+ * of d->request with such a name are left out.  Names and values are not
+ * copied: out points into orig and d.  out->elts is allocated with a.
+ * Returns MW_OK or MW_NOMEM.
+ */
+int mw_decision_changed(const mw_headers_t *orig, const mw_decision_t *d,
+    mw_headers_t *out, mw_alloc_t *a);
 
 /* "next", "rewrite", "redirect", "response" or "error" */
 const char *mw_decision_kind_name(mw_decision_kind_e kind);

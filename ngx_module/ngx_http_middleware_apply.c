@@ -187,7 +187,13 @@ ngx_http_middleware_override(ngx_http_request_t *r, mw_decision_t *d)
     mw_alloc_t    alloc;
     mw_headers_t  view, out;
 
-    if (!d->override) {
+    if (!d->override && !d->changed) {
+        return NGX_OK;
+    }
+
+    /* only changes, and none: R's headers stay as they are */
+
+    if (d->changed && d->nnames == 0 && d->request.nelts == 0) {
         return NGX_OK;
     }
 
@@ -198,7 +204,12 @@ ngx_http_middleware_override(ngx_http_request_t *r, mw_decision_t *d)
     alloc.alloc = ngx_http_middleware_palloc;
     alloc.data = r->pool;
 
-    if (mw_header_override(&view, d, &out, &alloc) != MW_OK) {
+    if (d->changed) {
+        if (mw_decision_changed(&view, d, &out, &alloc) != MW_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (mw_header_override(&view, d, &out, &alloc) != MW_OK) {
         return NGX_ERROR;
     }
 

@@ -20,6 +20,7 @@
 #define MW_F_NEXT                  "x-middleware-next"
 #define MW_F_REWRITE               "x-middleware-rewrite"
 #define MW_F_OVERRIDE              "x-middleware-override-headers"
+#define MW_F_CHANGED               "x-middleware-override-changed"
 #define MW_F_REQUEST               "x-middleware-request-"
 #define MW_F_REQUEST_LEN           (sizeof(MW_F_REQUEST) - 1)
 #define MW_F_ERROR                 "x-middleware-error"
@@ -58,6 +59,7 @@ static int mw_decision_override_list(const mw_header_t *h, char *err,
     size_t errlen);
 static int mw_decision_request(mw_decision_t *d, mw_header_t *fields,
     size_t n, size_t nrequest, mw_alloc_t *a);
+static int mw_decision_is_list(const mw_decision_t *d, const mw_header_t *h);
 static int mw_decision_name_cmp(const void *one, const void *two);
 static int mw_decision_kind(mw_decision_t *d, mw_decision_seen_t *seen,
     char *err, size_t errlen);
@@ -176,7 +178,13 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
         return MW_ERROR;
     }
 
-    if (d->override && seen.nrequest > 0) {
+    /* the complete set wins over a list of changes */
+
+    if (d->override) {
+        d->changed = 0;
+    }
+
+    if ((d->override && seen.nrequest > 0) || d->changed) {
         if (mw_decision_request(d, fields, n, seen.nrequest, a) != MW_OK) {
             goto nomem;
         }
@@ -420,6 +428,15 @@ mw_decision_classify(mw_decision_t *d, mw_header_t *fields, size_t n,
 
             d->override = 1;
 
+        } else if (mw_header_name_eq(h->name.data, h->name.len,
+                                     MW_F_CHANGED))
+        {
+            if (mw_decision_override_list(h, err, errlen) != MW_OK) {
+                return MW_ERROR;
+            }
+
+            d->changed = 1;
+
         } else if (h->name.len >= MW_F_REQUEST_LEN
                    && mw_header_name_eq(h->name.data, MW_F_REQUEST_LEN,
                                         MW_F_REQUEST))
@@ -471,10 +488,11 @@ mw_decision_override_list(const mw_header_t *h, char *err, size_t errlen)
 
 
 /*
- * The x-middleware-request-<name> fields listed by the override.  The
- * listed names are collected and sorted once, each field is then looked
- * up by binary search: n log n in the number of fields (a client with many
- * header lines must not cost the worker quadratic time).
+ * The x-middleware-request-<name> fields listed by the override (or, with
+ * d->changed, by the changed lists).  The listed names are collected and
+ * sorted once, each field is then looked up by binary search: n log n in
+ * the number of fields (a client with many header lines must not cost the
+ * worker quadratic time).
  */
 
 static int
@@ -486,14 +504,12 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
     mw_header_t    *h, *r;
     unsigned char  *p, *last, *s, *e;
 
-    /* count, then collect the non-empty names of every override list */
+    /* count, then collect the non-empty names of every list */
 
     nlisted = 0;
 
     for (i = 0; i < n; i++) {
-        if (!mw_header_name_eq(fields[i].name.data, fields[i].name.len,
-                               MW_F_OVERRIDE))
-        {
+        if (!mw_decision_is_list(d, &fields[i])) {
             continue;
         }
 
@@ -519,9 +535,7 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
     nlisted = 0;
 
     for (i = 0; i < n; i++) {
-        if (!mw_header_name_eq(fields[i].name.data, fields[i].name.len,
-                               MW_F_OVERRIDE))
-        {
+        if (!mw_decision_is_list(d, &fields[i])) {
             continue;
         }
 
@@ -539,9 +553,14 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
 
     qsort(listed, nlisted, sizeof(mw_str_t), mw_decision_name_cmp);
 
+    if (d->changed) {
+        d->names = listed;
+        d->nnames = nlisted;
+    }
+
     r = NULL;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; nrequest > 0 && i < n; i++) {
         h = &fields[i];
 
         if (h->name.len <= MW_F_REQUEST_LEN
@@ -573,6 +592,68 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
         r[d->request.nelts].name = key;
         r[d->request.nelts].value = h->value;
         d->request.nelts++;
+    }
+
+    return MW_OK;
+}
+
+
+/* the fields whose list names the request headers of the decision */
+
+static int
+mw_decision_is_list(const mw_decision_t *d, const mw_header_t *h)
+{
+    return mw_header_name_eq(h->name.data, h->name.len,
+                             d->override ? MW_F_OVERRIDE : MW_F_CHANGED);
+}
+
+
+int
+mw_decision_changed(const mw_headers_t *orig, const mw_decision_t *d,
+    mw_headers_t *out, mw_alloc_t *a)
+{
+    size_t              i, n;
+    mw_str_t            key;
+    mw_header_t        *h;
+    const mw_header_t  *o, *r;
+
+    out->elts = NULL;
+    out->nelts = 0;
+
+    n = orig->nelts + d->request.nelts;
+
+    if (n == 0) {
+        return MW_OK;
+    }
+
+    h = a->alloc(a->data, n * sizeof(mw_header_t));
+    if (h == NULL) {
+        return MW_NOMEM;
+    }
+
+    out->elts = h;
+    o = orig->elts;
+    r = d->request.elts;
+
+    for (i = 0; i < orig->nelts; i++) {
+        key = o[i].name;
+
+        if (d->nnames > 0
+            && bsearch(&key, d->names, d->nnames, sizeof(mw_str_t),
+                       mw_decision_name_cmp)
+               != NULL
+            && !mw_header_is_protected_request(key.data, key.len))
+        {
+            continue;
+        }
+
+        h[out->nelts++] = o[i];
+    }
+
+    for (i = 0; i < d->request.nelts; i++) {
+        if (!mw_header_is_protected_request(r[i].name.data, r[i].name.len)) {
+            h[out->nelts++] = r[i];
+        }
     }
 
     return MW_OK;

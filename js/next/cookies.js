@@ -30,16 +30,28 @@ function Bag() {
 /* "Cookie" header value -> Bag of name -> value, as parseCookie() */
 
 function parseCookie(header) {
-    var i, pair, at, pairs, bag, value;
+    var bag = new Bag();
 
-    bag = new Bag();
+    parseInto(header, bag, false);
 
-    /*
-     * the pieces between "; *" separators, as split(/; {0,}/) would give
-     * them, without a regular expression (costly in njs)
-     */
+    return bag;
+}
+
+
+/*
+ * the pairs of a Cookie header value into bag: name -> value, or (entries)
+ * name -> { name, value }.  The pieces between "; *" separators, as
+ * split(/; {0,}/) would give them, without a regular expression (costly
+ * in njs); values decoded only where they have a "%" (decodeURIComponent()
+ * of a 100-byte token costs three times the search); the bag filled
+ * directly (a name's first place kept, its last value wins, as Bag.set()).
+ */
+
+function parseInto(header, bag, entries) {
+    var i, pair, at, pairs, value, name, key, map;
 
     pairs = String(header).split(';');
+    map = bag.map;
 
     for (i = 0; i < pairs.length; i++) {
         pair = pairs[i];
@@ -56,21 +68,33 @@ function parseCookie(header) {
         at = pair.indexOf('=');
 
         if (at === -1) {
-            bag.set(pair, 'true');
-            continue;
+            name = pair;
+            value = 'true';
+
+        } else {
+            name = pair.slice(0, at);
+            value = pair.slice(at + 1);
+
+            if (value.indexOf('%') !== -1) {
+                try {
+                    value = decodeURIComponent(value);
+
+                } catch (e) {
+                    continue;            /* ignore invalid encoded values */
+                }
+            }
         }
 
-        try {
-            value = decodeURIComponent(pair.slice(at + 1));
+        key = '$' + name;
 
-        } catch (e) {
-            continue;            /* ignore invalid encoded values */
+        /* values are never undefined: as Bag.has() */
+
+        if (map[key] === undefined) {
+            bag.keys.push(name);
         }
 
-        bag.set(pair.slice(0, at), value);
+        map[key] = entries ? { name: name, value: value } : value;
     }
-
-    return bag;
 }
 
 
@@ -234,19 +258,11 @@ function RequestCookies(requestHeaders) {
 
 
 function initRequestCookies(self, requestHeaders, header) {
-    var parsed, i;
-
     self._headers = requestHeaders;
     self._parsed = new Bag();
 
     if (header) {
-        parsed = parseCookie(header);
-
-        for (i = 0; i < parsed.keys.length; i++) {
-            self._parsed.set(parsed.keys[i],
-                             { name: parsed.keys[i],
-                               value: parsed.get(parsed.keys[i]) });
-        }
+        parseInto(header, self._parsed, true);
     }
 }
 
@@ -418,12 +434,12 @@ function protoRequestCookies() {
 
     requestCookiesReady = true;
 
-    Object.defineProperty(RequestCookies.prototype, 'size', {
-        get: function () { return this._parsed.keys.length; },
-        configurable: true
-    });
-
     p = RequestCookies.prototype;
+
+    /* see URLSearchParams's size in url.js */
+    Object.setPrototypeOf(p, {
+        get size() { return this._parsed.keys.length; }
+    });
 
     p.get = cookiesGet;
     p.getAll = cookiesGetAll;
@@ -590,8 +606,5 @@ function protoResponseCookies() {
 export default {
     RequestCookies: RequestCookies,
     requestCookies: requestCookies,
-    ResponseCookies: ResponseCookies,
-    parseCookie: parseCookie,
-    parseSetCookie: parseSetCookie,
-    stringifyCookie: stringifyCookie
+    ResponseCookies: ResponseCookies
 };

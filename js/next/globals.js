@@ -472,6 +472,34 @@ function atob(input) {
 }
 
 
+/* g[name], made by make() when first read; assignable */
+
+function lazyGlobal(g, name, make) {
+    function define(v) {
+        Object.defineProperty(g, name, { value: v, writable: true,
+                                         enumerable: false,
+                                         configurable: true });
+    }
+
+    try {
+        Object.defineProperty(g, name, {
+            get: function () {
+                var v = make();
+
+                define(v);
+                return v;
+            },
+            set: define,
+            enumerable: false,
+            configurable: true
+        });
+
+    } catch (e) {
+        g[name] = make();        /* an engine's own, not configurable */
+    }
+}
+
+
 /*
  * install(getContext): getContext() returns the running request's
  * context ({ r, requestId }) or null
@@ -485,7 +513,12 @@ function install(getContext) {
     if (typeof ngx !== 'undefined' || typeof g.console !== 'object'
         || g.console === null)
     {
-        g.console = makeConsole();
+        /*
+         * made on first use: making it costs ~40 k instructions, per
+         * request on the njs engine (which re-runs this), and most
+         * requests never log
+         */
+        lazyGlobal(g, 'console', makeConsole);
 
     } else {
         /* the njs CLI's console has log() only */

@@ -107,10 +107,18 @@ function Headers(init) {
 
     /* ours, also one made by another evaluation of this file (VM clone) */
 
+    /*
+     * entries are never changed once made (set() and delete() make new
+     * lists, set() new entries), so a copy shares them; it keeps the
+     * request's _base too (see request.js), so that the decision can tell
+     * which lines are the client's own
+     */
+
     if (init instanceof Headers || isOurs(init)) {
-        for (i = 0; i < init._list.length; i++) {
-            k = init._list[i];
-            this._list.push({ name: k.name, lname: k.lname, value: k.value });
+        this._list = init._list.slice();
+
+        if (init._base) {
+            this._base = init._base;
         }
 
         return;
@@ -362,11 +370,19 @@ function protoHeaders() {
     };
 
     p.set = function (name, value) {
-        var i, lname, found, list;
-
         name = checkName('set', name);
         value = checkValue('set', name, value);
-        lname = name.toLowerCase();
+
+        this._set(name, name.toLowerCase(), value);
+    };
+
+    /*
+     * internal: set() of a name and value known to be valid (the
+     * runtime's own), lname its lower case: without the checks, which
+     * cost two regexp tests
+     */
+    p._set = function (name, lname, value) {
+        var i, found, list;
 
         this._change();
 
@@ -445,7 +461,7 @@ function protoHeaders() {
         name = checkName('delete', name);
         lname = name.toLowerCase();
 
-        if (!this.has(name)) {
+        if (!this._has(lname)) {
             return;
         }
 
@@ -479,10 +495,14 @@ function protoHeaders() {
     };
 
     p.has = function (name) {
-        var i, lname;
-
         name = checkName('has', name);
-        lname = name.toLowerCase();
+
+        return this._has(name.toLowerCase());
+    };
+
+    /* internal: has() of a lower-case name known to be valid */
+    p._has = function (lname) {
+        var i;
 
         for (i = 0; i < this._list.length; i++) {
             if (this._list[i].lname === lname) {
@@ -620,10 +640,7 @@ export default {
     Headers: Headers,
     NATIVE: NATIVE,
     isHeaders: isHeaders,
-    isForeign: isForeign,
     foreignLines: foreignLines,
     _setNative: setNative,
-    toHeaders: toHeaders,
-    makeIterator: makeIterator,
     TOKEN: TOKEN
 };

@@ -594,8 +594,5 @@ function report(compiled) {
 export default {
     compile: compile,
     match: match,
-    report: report,
-    sourceToRegex: sourceToRegex,
-    parsePath: parsePath,
-    tokensToRegexp: tokensToRegexp
+    report: report
 };

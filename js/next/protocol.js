@@ -63,12 +63,13 @@ function escapeName(s) {
 var HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer',
            'transfer-encoding', 'upgrade'];
 
-var OWN = ['x-middleware-override-headers', 'x-middleware-error',
+var OWN = ['x-middleware-override-headers', 'x-middleware-override-changed',
+           'x-middleware-error',
            'x-middleware-pass-through', 'x-middleware-set-cookie',
            'content-length'];
 
 
-function responseFields(res) {
+function responseFields(res, base) {
     var lines, first, rest, fields, i, n, override;
 
     if (res._headers instanceof Headers) {
@@ -120,10 +121,112 @@ function responseFields(res) {
     fields = first;
 
     if (override !== null) {
-        fields = fields.concat(overrideFields(override));
+        fields = fields.concat(changedFields(override, base)
+                               || overrideFields(override));
     }
 
     return fields.concat(rest);
+}
+
+
+/*
+ * Only what the middleware changed, when the override h is a copy of the
+ * request's headers (h._base is base, the lines nginx has for R): the
+ * names whose lines differ in x-middleware-override-changed, the new
+ * lines of those names as x-middleware-request-* fields; the module
+ * removes every line of a listed name and appends the fields, keeping
+ * the other lines as they are (docs/PROTOCOL.md).  That gives exactly
+ * the lines of h when they are base's lines of the unlisted names, in
+ * base's order, followed by the lines of the listed names, which is
+ * checked here; otherwise (and without base) null: the complete set is
+ * sent.  Base and h share their unchanged entries (Headers copies do),
+ * so a line is the client's own when it is the same object.
+ */
+
+function changedFields(h, base) {
+    var list, i, j, n, m, e, changed, names, fields;
+
+    if (!base || h._base !== base) {
+        return null;
+    }
+
+    list = h._list;
+    n = base.length;
+    m = list.length;
+    changed = {};
+    names = [];
+    i = 0;
+
+    /* the lines of h that are base's, in order; base's others changed */
+
+    for (j = 0; j < m; j++) {
+        e = list[j];
+
+        while (i < n && base[i] !== e) {
+            if (changed[' ' + base[i].lname] !== true) {
+                changed[' ' + base[i].lname] = true;
+                names.push(base[i].lname);
+            }
+
+            i++;
+        }
+
+        if (i === n) {
+            break;
+        }
+
+        i++;
+    }
+
+    for ( /* void */ ; i < n; i++) {
+        if (changed[' ' + base[i].lname] !== true) {
+            changed[' ' + base[i].lname] = true;
+            names.push(base[i].lname);
+        }
+    }
+
+    /* from the first line that is not base's on, every name changed */
+
+    fields = [];
+
+    for (i = j; i < m; i++) {
+        if (changed[' ' + list[i].lname] !== true) {
+            changed[' ' + list[i].lname] = true;
+            names.push(list[i].lname);
+        }
+
+        fields.push(['x-middleware-request-' + list[i].lname, list[i].value]);
+    }
+
+    if (names.length === 0) {
+        return fields;
+    }
+
+    /*
+     * the kept lines must not be of a changed name: compared with the
+     * name when there is one (the usual case), cheaper than a lookup
+     */
+
+    if (names.length === 1) {
+        e = names[0];
+
+        for (i = 0; i < j; i++) {
+            if (list[i].lname === e) {
+                return null;
+            }
+        }
+
+    } else {
+        for (i = 0; i < j; i++) {
+            if (changed[' ' + list[i].lname] === true) {
+                return null;
+            }
+        }
+    }
+
+    fields.unshift(['x-middleware-override-changed', names.join(',')]);
+
+    return fields;
 }
 
 
@@ -195,6 +298,83 @@ function encodeHead(status, fields) {
 
     head.push('\n');
     return head.join('');
+}
+
+
+/*
+ * The payload of one of our Responses (a Response or NextResponse of
+ * this runtime): its Headers hold valid names (tokens, kept in lower
+ * case too) and values without CR, LF or NUL, so the head is written at
+ * once and one regexp test over it finds whether it is ASCII with no
+ * "%" (nothing to escape, a string payload); an ASCII head with "%" has
+ * them escaped in one replace(); only a head with other bytes (or a body
+ * of bytes) goes through encode().  The fields are those of responseFields(), read from
+ * the entries (their lower-case names) without copying the lines.
+ */
+
+var PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*(?![\s\S])/;
+
+
+function encodeOurs(res, base) {
+    var list, i, e, n, override, first, rest, fields, head, body;
+
+    list = res._headers._list;
+    override = res._override || null;
+    first = [];
+    rest = [];
+
+    for (i = 0; i < list.length; i++) {
+        e = list[i];
+        n = e.lname;
+
+        if (n === 'x-middleware-next' || n === 'x-middleware-rewrite') {
+            first.push(n + ':' + e.value + '\n');
+            continue;
+        }
+
+        if (override !== null
+            && (OWN.indexOf(n) !== -1
+                || n.indexOf('x-middleware-request-') === 0))
+        {
+            continue;
+        }
+
+        if (n === 'x-middleware-error' || n === 'x-middleware-pass-through'
+            || n === 'content-length')
+        {
+            continue;
+        }
+
+        rest.push(n + ':' + e.value + '\n');
+    }
+
+    if (override !== null) {
+        fields = changedFields(override, base) || overrideFields(override);
+
+        for (i = 0; i < fields.length; i++) {
+            first.push(fields[i][0] + ':' + fields[i][1] + '\n');
+        }
+    }
+
+    head = 'MW1 ' + res._status + '\n' + first.join('') + rest.join('')
+           + '\n';
+    body = res._body;
+
+    if (body !== null && body !== undefined && typeof body !== 'string') {
+        return encode(res._status, responseFields(res, base), body);
+    }
+
+    if (!PLAIN_ASCII.test(head)) {
+        if (!util.isAscii(head)) {
+            return encode(res._status, responseFields(res, base), body);
+        }
+
+        /* "%" is the only escape an ASCII name or value of ours needs */
+
+        head = head.replace(/%/g, '%25');
+    }
+
+    return (typeof body === 'string') ? head + body : head;
 }
 
 
@@ -277,9 +457,8 @@ function error(message, passThrough) {
 
 export default {
     encode: encode,
+    encodeOurs: encodeOurs,
     next: next,
     error: error,
-    responseFields: responseFields,
-    escapeName: escapeName,
-    escapeValue: escapeValue
+    responseFields: responseFields
 };

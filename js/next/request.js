@@ -24,6 +24,10 @@ var METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 
 
 function normalizeMethod(m) {
+    if (m === 'GET') {
+        return m;
+    }
+
     m = String(m);
     return (METHODS.indexOf(m.toUpperCase()) !== -1) ? m.toUpperCase() : m;
 }
@@ -224,9 +228,26 @@ var BAD_VALUE = /[\0\r\n]/;
 /* NextURL of a request from what fromNginx() saw */
 
 function nginxUrl(src) {
-    var target, nurl, url;
+    var target, nurl, url, r, scheme, host, fallback;
 
-    target = asciiTarget(src.target);
+    r = src.r;
+    scheme = variable(r, 'middleware_scheme') || variable(r, 'scheme')
+             || 'http';
+    target = variable(r, 'request_uri') || '/';
+    host = src.host;
+    fallback = null;
+
+    if (!host) {
+        fallback = variable(r, 'host');
+        host = fallback || 'localhost';
+    }
+
+    /* one test for both (each would cost a regexp test, twice) */
+
+    if (!util.isAscii(target + host)) {
+        target = asciiTarget(requestTarget(r));
+        host = asciiTarget(host);
+    }
 
     if (target.charAt(0) !== '/') {
         /* absolute-form or "*": keep only path and query */
@@ -241,12 +262,15 @@ function nginxUrl(src) {
     }
 
     try {
-        url = new NextURL(src.scheme + '://' + asciiTarget(src.host)
-                          + target);
+        url = new NextURL(scheme + '://' + host + target);
 
     } catch (e) {
-        url = new NextURL(src.scheme + '://' + (src.fallback || 'localhost')
-                          + target);
+        if (fallback === null) {
+            fallback = variable(r, 'host');
+        }
+
+        url = new NextURL(scheme + '://'
+                          + asciiTarget(fallback || 'localhost') + target);
     }
 
     /* Next.js re-serializes the query through URLSearchParams */
@@ -259,14 +283,76 @@ function nginxUrl(src) {
 }
 
 
-function fromNginx(r) {
-    var i, raw, name, lname, value, headers, list, scheme, host, req, body,
-        cookie, exposed, fallback;
+/*
+ * every line "name,value\n" of a header list with token names and plain
+ * values (see PLAIN): one test for the whole list, not two per line
+ */
+
+var PLAIN_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+,[\x01-\x09\x0b\x0c\x0e-\x7f]*\n)*(?![\s\S])/;
+
+
+/*
+ * the request's headers, as the client sent them: one entry per line
+ * (several Cookie lines joined), lines with an invalid name or value
+ * left out.  Usually every name is a string token and every value plain:
+ * the entries are made at once and checked with one regexp test over
+ * them all; otherwise line by line.  When the entries are exactly R's
+ * lines (none left out or joined), headers._base keeps a copy of the
+ * list: a decision can then send only what the middleware changed
+ * (protocol.js).
+ */
+
+var nginxHost = null, nginxCookie = null;   /* nginxHeaders() found */
+
+function nginxHeaders(r, raw) {
+    var i, e, name, lname, value, headers, list, cookie, check, exact, host;
 
     headers = new Headers();
     list = headers._list;
-    raw = r.rawHeadersIn || [];
+    check = '';
     cookie = null;
+    host = null;
+
+    for (i = 0; i < raw.length; i++) {
+        e = raw[i];
+        name = e[0];
+        value = e[1];
+
+        if (typeof name !== 'string' || typeof value !== 'string') {
+            check = null;
+            break;
+        }
+
+        check += name + ',' + value + '\n';
+        lname = name.toLowerCase();
+
+        if (lname === 'cookie') {
+            if (cookie !== null) {
+                cookie = null;
+                check = null;
+                break;
+            }
+
+            cookie = value;
+
+        } else if (lname === 'host' && host === null) {
+            host = value;
+        }
+
+        list.push({ name: name, lname: lname, value: value });
+    }
+
+    if (check !== null && PLAIN_LINES.test(check)) {
+        headers._base = list.slice();
+        nginxHost = host;
+        nginxCookie = cookie;
+        return headers;
+    }
+
+    headers = new Headers();
+    list = headers._list;
+    cookie = null;
+    exact = true;
 
     for (i = 0; i < raw.length; i++) {
         name = raw[i][0];
@@ -279,6 +365,7 @@ function fromNginx(r) {
         }
 
         if (!headersMod.TOKEN.test(name)) {
+            exact = false;
             continue;
         }
 
@@ -286,6 +373,7 @@ function fromNginx(r) {
             value = headerValue(r, raw, name, value);
 
             if (BAD_VALUE.test(value)) {
+                exact = false;
                 continue;
             }
         }
@@ -300,6 +388,7 @@ function fromNginx(r) {
         if (lname === 'cookie') {
             if (cookie !== null) {
                 cookie.value += '; ' + value;
+                exact = false;
                 continue;
             }
 
@@ -311,17 +400,43 @@ function fromNginx(r) {
         list.push({ name: name, lname: lname, value: value });
     }
 
-    scheme = variable(r, 'middleware_scheme') || variable(r, 'scheme')
-             || 'http';
-    host = headers.get('host');
-    fallback = variable(r, 'host');
+    if (exact) {
+        headers._base = list.slice();
+    }
+
+    /* the first Host and the (joined) Cookie line */
+
+    host = null;
+
+    for (i = 0; i < list.length; i++) {
+        if (list[i].lname === 'host' && host === null) {
+            host = list[i].value;
+        }
+    }
+
+    nginxHost = host;
+    nginxCookie = (cookie !== null) ? cookie.value : null;
+
+    return headers;
+}
+
+
+/*
+ * module: whether the C module is loaded ($middleware_request_id is
+ * defined), when the caller knows (else it is read here).  What only
+ * request.url / nextUrl need (scheme, request target, $host) is read
+ * from nginx on first use of those.
+ */
+
+function fromNginx(r, module) {
+    var host, req, body, exposed, headers, cookie;
+
+    headers = nginxHeaders(r, r.rawHeadersIn || []);
+    host = nginxHost;
+    cookie = nginxCookie;
 
     if (host !== null && host.indexOf(',') !== -1) {
         host = host.split(',')[0].trim();
-    }
-
-    if (!host) {
-        host = fallback || 'localhost';
     }
 
     body = undefined;
@@ -338,10 +453,12 @@ function fromNginx(r) {
         body = '';
     }
 
+    if (module === undefined && exposed === undefined) {
+        module = (variable(r, 'middleware_request_id') !== undefined);
+    }
+
     try {
-        if (exposed === undefined && variable(r, 'middleware_request_id')
-                                     !== undefined)
-        {
+        if (exposed === undefined && module) {
             /* the module is loaded, exposure is off */
 
         } else if (typeof r.requestText === 'string') {
@@ -357,7 +474,6 @@ function fromNginx(r) {
         body = undefined;        /* e.g. the body is in a temporary file */
     }
 
-    protoNextRequest();
     req = Object.create(NextRequest.prototype);
     req._method = normalizeMethod(r.method || 'GET');
     req._headers = headers;
@@ -365,12 +481,11 @@ function fromNginx(r) {
     req._ip = r.remoteAddress;
     req._r = r;                  /* for geo, read on first use */
     req._geo = undefined;
-    req._src = { scheme: scheme, host: host, fallback: fallback,
-                 target: requestTarget(r) };
+    req._src = { r: r, host: host };
     req._nextUrl = null;
     req._url = null;
     req._cookies = null;
-    req._cookieHeader = (cookie !== null) ? cookie.value : null;
+    req._cookieHeader = cookie;
     req._bodyUsed = false;
 
     return req;
@@ -405,6 +520,12 @@ function protoNextRequest() {
      * whatever the middleware changes in the meantime.
      */
     NextRequest.prototype = {
+        /*
+         * enumerable, as the accessors are: Object.defineProperty() would
+         * cost 6 k instructions per request
+         */
+        constructor: NextRequest,
+
         get method() { return this._method; },
 
         get url() {
@@ -565,13 +686,6 @@ function protoNextRequest() {
             return '[object NextRequest]';
         }
     };
-
-    /* as the prototype a function gets: constructor, not enumerable */
-    Object.defineProperty(NextRequest.prototype, 'constructor', {
-        value: NextRequest,
-        writable: true,
-        configurable: true
-    });
 }
 
 
@@ -589,7 +703,5 @@ export default {
     NextRequest: NextRequest,
     fromNginx: fromNginx,
     rawPath: rawPath,
-    requestTarget: requestTarget,
-    rawVariable: rawVariable,
     variable: variable
 };

@@ -55,8 +55,8 @@ Response.json = function (data, init) {
     init = init || {};
     headers = new Headers(init.headers);
 
-    if (!headers.has('content-type')) {
-        headers.set('content-type', 'application/json');
+    if (!headers._has('content-type')) {
+        headers._set('content-type', 'content-type', 'application/json');
     }
 
     res = new Response(body, { status: init.status,
@@ -103,6 +103,15 @@ Response.error = function () {
 /* --- NextResponse ------------------------------------------------------- */
 
 function validateURL(url) {
+    /*
+     * one of our URLs is valid and its href already what parsing it again
+     * gives (a parse costs some 30 k instructions on njs 0.7.9)
+     */
+
+    if (url instanceof URL) {
+        return String(url);
+    }
+
     try {
         return String(new URL(String(url)));
 
@@ -194,6 +203,7 @@ function copyInit(init, headers) {
     }
 
     out.headers = headers;
+    out._own = true;              /* a new Headers: nothing to copy */
 
     return out;
 }
@@ -228,7 +238,7 @@ function NextResponse(body, init) {
      * none then as well (what it would have parsed now)
      */
 
-    this._cookies = this._headers.has('set-cookie')
+    this._cookies = this._headers._has('set-cookie')
                     ? new ResponseCookies(this._headers) : null;
     this._nextUrl = (init && init.url) ? new urlMod.NextURL(init.url)
                                        : undefined;
@@ -288,7 +298,7 @@ NextResponse.next = function (init) {
     var headers, res, override;
 
     headers = new Headers(init && init.headers);
-    headers.set('x-middleware-next', '1');
+    headers._set('x-middleware-next', 'x-middleware-next', '1');
     override = handleMiddlewareField(init);
 
     res = new NextResponse(null, copyInit(init, headers));
@@ -333,6 +343,9 @@ function protoResponse() {
      * request); accessors enumerable and configurable, as before.
      */
     Response.prototype = {
+        /* enumerable, as the accessors are (see request.js) */
+        constructor: Response,
+
         get status() { return this._status; },
 
         get statusText() { return this._statusText; },
@@ -354,12 +367,6 @@ function protoResponse() {
         /* no streams: the body as it was given (string, bytes) or null */
         get body() { return this._body; }
     };
-
-    Object.defineProperty(Response.prototype, 'constructor', {
-        value: Response,
-        writable: true,
-        configurable: true
-    });
 
     p = Response.prototype;
 
@@ -384,7 +391,9 @@ function protoResponse() {
         this._status = status;
         this._statusText = (init.statusText === undefined) ? ''
                            : String(init.statusText);
-        this._headers = new Headers(init.headers);
+        /* copyInit()'s own Headers is taken as it is, others copied */
+        this._headers = (init._own === true) ? init.headers
+                                             : new Headers(init.headers);
         this._bodyUsed = false;
         this._type = 'default';
         this._url = '';
@@ -418,7 +427,7 @@ function protoResponse() {
                                 + 'null body status cannot have body');
         }
 
-        if (type && !this._headers.has('content-type')) {
+        if (type && !this._headers._has('content-type')) {
             this._headers.append('content-type', type);
         }
     };
@@ -549,7 +558,5 @@ protoNextResponse();
 
 export default {
     Response: Response,
-    NextResponse: NextResponse,
-    validateURL: validateURL,
-    REDIRECTS: REDIRECTS
+    NextResponse: NextResponse
 };

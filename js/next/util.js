@@ -14,21 +14,28 @@
  */
 
 
-var QUICKJS = (typeof njs === 'object' && njs && njs.engine === 'QuickJS');
+var NJS = (typeof njs === 'object' && njs) ? njs : null;
+
+var QUICKJS = (NJS !== null && NJS.engine === 'QuickJS');
 
 /*
  * Whether strings from nginx (r.variables, r.rawHeadersIn, r.uri) are
  * decoded UTF-8 (QuickJS; the njs engine since 0.8.5, which turns
  * invalid bytes into U+FFFD) rather than byte strings (njs 0.7.9).
- * One regexp test: versionAtLeast() (split, Number) costs ten times
- * more, and this runs at the top level, per request on the njs engine.
+ * njs.version_number (0x000805 for 0.8.5) where there is one: a regexp
+ * test of njs.version costs 10 k instructions, versionAtLeast() (split,
+ * Number) ten times more, and this runs at the top level, per request
+ * on the njs engine.
  */
 
 var OLD_NJS = /^0\.(?:[0-7]\.|8\.[0-4](?![0-9]))/;
 
-var DECODED = QUICKJS || (typeof njs === 'object' && njs
-                          && typeof njs.version === 'string'
-                          && !OLD_NJS.test(njs.version));
+var DECODED = QUICKJS
+              || (NJS !== null
+                  && ((typeof NJS.version_number === 'number')
+                      ? NJS.version_number >= 0x000805
+                      : (typeof NJS.version === 'string'
+                         && !OLD_NJS.test(NJS.version))));
 
 
 function versionAtLeast(major, minor, patch) {
@@ -433,16 +440,13 @@ function errorReport(e) {
 
 
 export default {
-    QUICKJS: QUICKJS,
     DECODED: DECODED,
-    versionAtLeast: versionAtLeast,
     isAscii: isAscii,
     forEachCodePoint: forEachCodePoint,
     utf8Encode: utf8Encode,
     utf8Decode: utf8Decode,
     bytesToBinary: bytesToBinary,
     binaryToBytes: binaryToBytes,
-    binaryToUnicode: binaryToUnicode,
     fromWire: fromWire,
     percentEncode: percentEncode,
     percentDecode: percentDecode,

@@ -175,5 +175,4 @@ wrapFetch();
 
 
 export default {
-    isOurHeaders: isOurHeaders
 };

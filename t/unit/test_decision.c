@@ -1037,6 +1037,160 @@ START_TEST(test_override_absent)
 END_TEST
 
 
+/* --- x-middleware-override-changed ----------------------------------------- */
+
+
+START_TEST(test_changed)
+{
+    P_OK("MW1 200\n"
+         "x-middleware-next:1\n"
+         "x-middleware-override-changed:x-user-id, X-Remove\n"
+         "x-middleware-request-x-user-id:user_123\n"
+         "x-middleware-request-x-other:ignored\n"
+         "x-frame-options:DENY\n"
+         "\n");
+
+    ck_assert_int_eq(d.kind, MW_DECISION_NEXT);
+    ck_assert_uint_eq(d.override, 0);
+    ck_assert_uint_eq(d.changed, 1);
+
+    /* sorted, any case */
+    ck_assert_uint_eq(d.nnames, 2);
+    t_str_eq(d.names[0], "X-Remove");
+    t_str_eq(d.names[1], "x-user-id");
+
+    /* only the listed names' fields */
+    ck_assert_uint_eq(d.request.nelts, 1);
+    t_header_eq(d.request.elts[0], "x-user-id", "user_123");
+    t_in_payload(d.request.elts[0].value);
+
+    /* never a response header */
+    ck_assert_uint_eq(d.response.nelts, 1);
+    t_header_eq(d.response.elts[0], "x-frame-options", "DENY");
+
+    /* deletions only; an empty list */
+    P_OK("MW1 200\nx-middleware-next:1\n"
+         "x-middleware-override-changed:a\n\n");
+    ck_assert_uint_eq(d.changed, 1);
+    ck_assert_uint_eq(d.nnames, 1);
+    ck_assert_uint_eq(d.request.nelts, 0);
+
+    P_OK("MW1 200\nx-middleware-next:1\n"
+         "x-middleware-override-changed: ,\n"
+         "x-middleware-request-a:1\n\n");
+    ck_assert_uint_eq(d.changed, 1);
+    ck_assert_uint_eq(d.nnames, 0);
+    ck_assert_uint_eq(d.request.nelts, 0);
+
+    /* several lists add up, escaped names */
+    P_OK("MW1 200\nx-middleware-rewrite:/r\n"
+         "x-middleware-override-changed:a\n"
+         "x-middleware-request-b:2\n"
+         "x-middleware-request-%61:1\n"
+         "X-Middleware-Override-Changed:b\n\n");
+    ck_assert_int_eq(d.kind, MW_DECISION_REWRITE);
+    ck_assert_uint_eq(d.nnames, 2);
+    ck_assert_uint_eq(d.request.nelts, 2);
+    t_header_eq(d.request.elts[0], "b", "2");
+    t_header_eq(d.request.elts[1], "a", "1");
+
+    P_ERROR("MW1 200\nx-middleware-override-changed:a b\n\n",
+            "invalid name \"a\\x20b\" in header "
+            "\"x-middleware-override-changed\"");
+    P_ERROR("MW1 200\nx-middleware-override-changed:a\n"
+            "x-middleware-request-a:1%0D\n\n",
+            "invalid value of header \"x-middleware-request-a\"");
+}
+END_TEST
+
+
+START_TEST(test_changed_with_override)
+{
+    /* the complete set wins: its list selects the fields */
+    P_OK("MW1 200\nx-middleware-next:1\n"
+         "x-middleware-override-changed:b\n"
+         "x-middleware-override-headers:a\n"
+         "x-middleware-request-a:1\n"
+         "x-middleware-request-b:2\n\n");
+
+    ck_assert_uint_eq(d.override, 1);
+    ck_assert_uint_eq(d.changed, 0);
+    ck_assert_uint_eq(d.request.nelts, 1);
+    t_header_eq(d.request.elts[0], "a", "1");
+}
+END_TEST
+
+
+static mw_header_t  t_orig[6];
+
+
+static void
+t_set(mw_header_t *h, const char *n, const char *v)
+{
+    h->name.data = (unsigned char *) n;
+    h->name.len = strlen(n);
+    h->value.data = (unsigned char *) v;
+    h->value.len = strlen(v);
+}
+
+
+START_TEST(test_changed_apply)
+{
+    mw_headers_t  orig, out;
+
+    t_set(&t_orig[0], "Host", "example.com");
+    t_set(&t_orig[1], "X-User-Id", "forged");
+    t_set(&t_orig[2], "Cookie", "a=1");
+    t_set(&t_orig[3], "Content-Length", "3");
+    t_set(&t_orig[4], "x-user-id", "forged2");
+    t_set(&t_orig[5], "Accept", "*/*");
+
+    orig.elts = t_orig;
+    orig.nelts = 6;
+
+    P_OK("MW1 200\nx-middleware-next:1\n"
+         "x-middleware-override-changed:x-user-id,accept,content-length,"
+         "x-new\n"
+         "x-middleware-request-x-new:n\n"
+         "x-middleware-request-content-length:99\n"
+         "x-middleware-request-x-user-id:user_123\n\n");
+
+    ck_assert_int_eq(mw_decision_changed(&orig, &d, &out, &t_alloc), MW_OK);
+
+    /* kept in order, protected ones too; then the new lines */
+    ck_assert_uint_eq(out.nelts, 5);
+    t_header_eq(out.elts[0], "Host", "example.com");
+    t_header_eq(out.elts[1], "Cookie", "a=1");
+    t_header_eq(out.elts[2], "Content-Length", "3");
+    t_header_eq(out.elts[3], "x-new", "n");
+    t_header_eq(out.elts[4], "x-user-id", "user_123");
+
+    /* nothing listed: the request as it is */
+    P_OK("MW1 200\nx-middleware-next:1\n"
+         "x-middleware-override-changed:\n\n");
+    ck_assert_int_eq(mw_decision_changed(&orig, &d, &out, &t_alloc), MW_OK);
+    ck_assert_uint_eq(out.nelts, 6);
+    t_header_eq(out.elts[4], "x-user-id", "forged2");
+
+    /* no request headers at all */
+    orig.nelts = 0;
+    P_OK("MW1 200\nx-middleware-next:1\n"
+         "x-middleware-override-changed:a\n"
+         "x-middleware-request-a:1\n\n");
+    ck_assert_int_eq(mw_decision_changed(&orig, &d, &out, &t_alloc), MW_OK);
+    ck_assert_uint_eq(out.nelts, 1);
+    t_header_eq(out.elts[0], "a", "1");
+
+    /* out of memory */
+    t_heap.fail_after = 0;
+    t_heap.calls = 0;
+    ck_assert_int_eq(mw_decision_changed(&orig, &d, &out, &t_alloc),
+                     MW_NOMEM);
+    t_heap.fail_after = -1;
+}
+END_TEST
+
+
 /* --- body ----------------------------------------------------------------- */
 
 
@@ -1363,6 +1517,8 @@ START_TEST(test_reset)
     ck_assert_uint_eq(d.error.len, 0);
     ck_assert_uint_eq(d.pass_through, 0);
     ck_assert_uint_eq(d.override, 0);
+    ck_assert_uint_eq(d.changed, 0);
+    ck_assert_uint_eq(d.nnames, 0);
     ck_assert_uint_eq(d.request.nelts, 0);
     ck_assert_uint_eq(d.response.nelts, 0);
     ck_assert_uint_eq(d.body.len, 0);
@@ -1410,6 +1566,9 @@ t_nomem_sweep(const char *s)
 START_TEST(test_nomem)
 {
     t_nomem_sweep("MW1 200\nx-a:1\n\n");
+    t_nomem_sweep("MW1 200\nx-middleware-next:1\n"
+                  "x-middleware-override-changed:a,b\n"
+                  "x-middleware-request-a:1\n\n");
     t_nomem_sweep("MW1 200\nx-middleware-next:1\n\n");
     t_nomem_sweep("MW1 200\n"
                   "x-middleware-next:1\n"
@@ -1477,6 +1636,9 @@ decision_suite(void)
     tcase_add_test(tc, test_override_repeated);
     tcase_add_test(tc, test_override_case);
     tcase_add_test(tc, test_override_absent);
+    tcase_add_test(tc, test_changed);
+    tcase_add_test(tc, test_changed_with_override);
+    tcase_add_test(tc, test_changed_apply);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("body");
