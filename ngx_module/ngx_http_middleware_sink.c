@@ -85,7 +85,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_middleware_sink_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_middleware_sink_accept(ngx_http_request_t *r,
-    ngx_http_middleware_sink_t *sink);
+    ngx_http_middleware_fake_t *fake, ngx_http_middleware_sink_t *sink);
 static void ngx_http_middleware_sink_event(ngx_event_t *ev);
 static void ngx_http_middleware_sink_flush(ngx_http_middleware_sink_t *sink);
 static ngx_http_request_t *ngx_http_middleware_sink_request(
@@ -367,6 +367,7 @@ ngx_http_middleware_sink_handler(ngx_http_request_t *r)
 {
     ngx_uint_t                        i;
     ngx_http_core_srv_conf_t         *cscf;
+    ngx_http_middleware_fake_t       *fake;
     ngx_http_middleware_sink_t      **psink, *sink;
     ngx_http_middleware_main_conf_t  *mmcf;
 
@@ -374,10 +375,15 @@ ngx_http_middleware_sink_handler(ngx_http_request_t *r)
         || r->uri.len != ngx_http_middleware_sink_uri.len
         || ngx_strncmp(r->uri.data, ngx_http_middleware_sink_uri.data,
                        r->uri.len)
-           != 0
-        || ngx_http_middleware_fake(r->main) == NULL)
+           != 0)
     {
-        /* only F's subrequests reach the sink: clients never do */
+        return NGX_DECLINED;
+    }
+
+    /* only F's subrequests reach the sink: clients never do */
+
+    fake = ngx_http_middleware_fake(r->main);
+    if (fake == NULL) {
         return NGX_DECLINED;
     }
 
@@ -394,20 +400,17 @@ ngx_http_middleware_sink_handler(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_middleware_sink_accept(r, sink);
+    return ngx_http_middleware_sink_accept(r, fake, sink);
 }
 
 
 static ngx_int_t
 ngx_http_middleware_sink_accept(ngx_http_request_t *r,
-    ngx_http_middleware_sink_t *sink)
+    ngx_http_middleware_fake_t *fake, ngx_http_middleware_sink_t *sink)
 {
-    size_t                       len;
-    u_char                      *p;
-    ngx_chain_t                 *cl;
-    ngx_http_middleware_fake_t  *fake;
-
-    fake = ngx_http_middleware_fake(r->main);
+    size_t        len;
+    u_char       *p;
+    ngx_chain_t  *cl;
 
     len = 0;
 
