@@ -109,18 +109,11 @@ is($cancelled, $shed, 'the tasks of shed work counted as cancelled');
 
 sleep 1.5;    # the work above has settled
 
-my $master = $t->read_file('nginx.pid') + 0;
-sub ppid_of {    # from /proc: no ps(1) in a minimal root
-    open(my $f, '<', "/proc/$_[0]/stat") or return 0;
-    my @stat = split ' ', (<$f> // '');
-    return $stat[3] // 0;
-}
-
-my ($worker) = grep { ppid_of($_) == $master }
-    map { m{/proc/(\d+)$} ? $1 : () } glob '/proc/[0-9]*';
+my ($worker) = $t->workers();
 is(status($t->http_get('/?tag=fast')), 200, 'fast exit: response');
 select(undef, undef, undef, 0.3);
 ok($worker && kill('TERM', $worker), "fast exit: worker $worker terminated");
+$t->http_get('/metrics');    # a signal just before epoll_wait() waits for it
 ok($t->wait_for_log(qr/worker exit cancels 1 detached request\(s\) with 1 pending waitUntil task\(s\)/, 5),
    'fast exit: logged');
 ok($t->wait_for(sub { (status($t->http_get("/metrics")) // 0) == 200 }, 5),

@@ -53,7 +53,16 @@ function middleware(request, event) {
     return server.NextResponse.next();
 }
 
-export default server.serve(middleware);
+var served = server.serve(middleware);
+
+/* past the runtime: a line break must be refused by the module too */
+function raw(r) {
+    r.subrequest('/.middleware/sink', { method: 'POST', body: 'raw\nX-Injected: 1',
+                                        detached: true });
+    served.handle(r);
+}
+
+export default { handle: function (r) { served.handle(r); }, raw: raw };
 EOF
 
 $t->write_file('collector.js', <<'EOF');
@@ -107,8 +116,17 @@ http {
             middleware_status;
         }
 
+        location /raw {
+            middleware @raw;
+            return 200 "ok\n";
+        }
+
         location @mw {
             js_content mw.handle;
+        }
+
+        location @raw {
+            js_content mw.raw;
         }
 
         location @events {
@@ -256,6 +274,36 @@ my $dropped = metric('sink_events_total{state="dropped"}') - $dropped0;
 ok($got > 0 && $got < 30, "some lines delivered ($got)");
 is($got + $dropped, 30, "delivered + dropped = sent ($got + $dropped)")
     or diag($t->error_log());
+
+# the module checks lines too: a line break past the runtime is refused
+
+$t->http_get('/raw');
+ok($t->wait_for_log(qr/\[error\].*middleware_sink "\@events": event of request "\w+" dropped: it contains a line break/, 5),
+   'a line break is refused by the module, with a clear line');
+
+# a client cannot write into the sink: its request to the URI is ordinary
+
+my $q0 = metric('sink_events_total{state="queued"}');
+is(body($t->http("POST /.middleware/sink HTTP/1.1\r\nHost: localhost\r\n"
+                 . "Content-Length: 7\r\nConnection: close\r\n\r\nforged!")),
+   "ok\n", 'a client POST to /.middleware/sink is an ordinary request');
+ok($t->wait_for_log(qr/js: EVENT line \/\.middleware\/sink$/m, 5),
+   '... whose middleware sent its own line');
+is(metric('sink_events_total{state="queued"}'), $q0 + 1, '... and only that');
+unlike($t->error_log(), qr/EVENT forged/, '... not the client\'s body');
+
+# a fast exit of the worker drops its buffered lines, logged and counted
+
+my $d0 = metric('sink_events_total{state="dropped"}');
+$t->http_get('/fx', port => $t->port(4));
+$t->wait_for(sub { metric('sink_waiting') == 1 }, 5);    # F hands it over
+my ($worker) = $t->workers();
+ok($worker && kill('TERM', $worker), 'fast exit: the worker is terminated');
+$t->http_get('/metrics');    # a signal just before epoll_wait() waits for it
+ok($t->wait_for_log(qr/\[warn\].*middleware_sink "\@events": worker exit drops 1 buffered event\(s\)/, 5),
+   'fast exit: the dropped line is logged');
+ok($t->wait_for(sub { metric('sink_events_total{state="dropped"}') == $d0 + 1 }, 5),
+   'fast exit: and counted as dropped');
 
 # no sink in that server
 

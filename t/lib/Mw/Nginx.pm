@@ -547,6 +547,24 @@ sub http2_get {
     return $r // '';
 }
 
+# the worker processes of the running nginx, from /proc (a minimal root
+# has no ps(1))
+
+sub workers {
+    my ($self) = @_;
+    my $master = $self->read_file('nginx.pid') + 0;
+    my @pids;
+
+    for my $dir (glob '/proc/[0-9]*') {
+        my ($pid) = $dir =~ m{/proc/(\d+)$} or next;
+        open(my $f, '<', "$dir/stat") or next;
+        my @stat = split ' ', (<$f> // '');
+        push @pids, $pid if ($stat[3] // 0) == $master;
+    }
+
+    return @pids;
+}
+
 # --- stub_status -----------------------------------------------------------
 
 sub active_connections {
