@@ -17,6 +17,16 @@ int mw_header_name_valid(const unsigned char *name, size_t len);
 /* 1 if value holds no CR, LF or NUL */
 int mw_header_value_valid(const unsigned char *value, size_t len);
 
+/*
+ * One request header line in the runtime's fast form: "Name\nname\nvalue\n"
+ * (the name as sent, then in lower case) written to out, which has room
+ * for 2 * name.len + value.len + 3 bytes.  Returns the bytes written, or
+ * 0 when the line is not plain: a name that is not a token, or a value
+ * with a byte outside 0x01-0x7f or a CR or LF.  The runtime reads such a
+ * request's lines one by one instead (js/next/request.js).
+ */
+size_t mw_header_plain_line(const mw_header_t *h, unsigned char *out);
+
 /* case-insensitive comparison of a header name with a lower-case literal */
 int mw_header_name_eq(const unsigned char *name, size_t len,
     const char *lowcase);

@@ -8,6 +8,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <mw_header.h>
+
 #include "ngx_http_middleware_common.h"
 
 
@@ -40,6 +42,8 @@ static ngx_int_t ngx_http_middleware_tasks_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_tasks_max_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_middleware_headers_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_int_t ngx_http_middleware_value(ngx_http_variable_value_t *v,
@@ -72,6 +76,10 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
 
     { ngx_string("middleware_body"), NULL,
       ngx_http_middleware_flag_variable, 1,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_headers"), NULL,
+      ngx_http_middleware_headers_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_tasks_max"), NULL,
@@ -277,6 +285,109 @@ invalid:
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "middleware: invalid report \"%*s\"",
                   (size_t) ngx_min(v->len, 64), v->data);
+}
+
+
+/*
+ * On F, its header lines (R's) for the runtime when every one is plain:
+ * "Name\nname\nvalue\n" each (mw_header_plain_line()), in order.  Not
+ * found when a line is not plain or there are several Cookie lines: the
+ * runtime then checks r.rawHeadersIn line by line.  Checking the bytes
+ * here costs a few instructions per byte; the runtime's one regexp over
+ * the lines costs ~150 on QuickJS, which a large Cookie header makes the
+ * dearest part of a request.
+ */
+
+static ngx_int_t
+ngx_http_middleware_headers_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char           *p, *start;
+    size_t            len, n;
+    ngx_uint_t        i, cookies;
+    mw_header_t       mh;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_middleware_fake(r) == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    len = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        /* a removed line, as r.rawHeadersIn leaves it out */
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        len += 2 * h[i].key.len + h[i].value.len + 3;
+    }
+
+    start = ngx_pnalloc(r->pool, len ? len : 1);
+    if (start == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = start;
+    cookies = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        if (mw_header_name_eq(h[i].key.data, h[i].key.len, "cookie")
+            && ++cookies > 1)
+        {
+            /* the runtime joins several Cookie lines into one */
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        mh.name.data = h[i].key.data;
+        mh.name.len = h[i].key.len;
+        mh.value.data = h[i].value.data;
+        mh.value.len = h[i].value.len;
+
+        n = mw_header_plain_line(&mh, p);
+
+        if (n == 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p += n;
+    }
+
+    return ngx_http_middleware_value(v, start, p - start);
 }
 
 

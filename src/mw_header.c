@@ -101,6 +101,48 @@ mw_header_value_valid(const unsigned char *value, size_t len)
 }
 
 
+size_t
+mw_header_plain_line(const mw_header_t *h, unsigned char *out)
+{
+    size_t          i;
+    unsigned char  *p, c;
+
+    if (!mw_header_name_valid(h->name.data, h->name.len)) {
+        return 0;
+    }
+
+    for (i = 0; i < h->value.len; i++) {
+        c = h->value.data[i];
+
+        if (c == '\0' || c == '\r' || c == '\n' || c > 0x7f) {
+            return 0;
+        }
+    }
+
+    p = out;
+
+    for (i = 0; i < h->name.len; i++) {
+        *p++ = h->name.data[i];
+    }
+
+    *p++ = '\n';
+
+    for (i = 0; i < h->name.len; i++) {
+        *p++ = mw_header_lower(h->name.data[i]);
+    }
+
+    *p++ = '\n';
+
+    for (i = 0; i < h->value.len; i++) {
+        *p++ = h->value.data[i];
+    }
+
+    *p++ = '\n';
+
+    return p - out;
+}
+
+
 int
 mw_header_name_eq(const unsigned char *name, size_t len, const char *lowcase)
 {

@@ -124,6 +124,61 @@ START_TEST(test_name_valid)
 END_TEST
 
 
+/* --- mw_header_plain_line ------------------------------------------------ */
+
+
+static size_t
+t_plain(const char *name, size_t nlen, const char *value, size_t vlen,
+    char *out)
+{
+    size_t       n;
+    mw_header_t  h;
+
+    h.name.data = t_dup(name, nlen);
+    h.name.len = nlen;
+    h.value.data = t_dup(value, vlen);
+    h.value.len = vlen;
+
+    /* one byte more than the room promised: it must stay untouched */
+    memset(out, '#', 2 * nlen + vlen + 4);
+    n = mw_header_plain_line(&h, (unsigned char *) out);
+    ck_assert_int_eq(out[2 * nlen + vlen + 3], '#');
+
+    return n;
+}
+
+
+START_TEST(test_plain_line)
+{
+    int    c;
+    char   out[64], v[3];
+
+    ck_assert_int_eq(t_plain(L("X-User-ID"), L("u 1;a=%41"), out), 30);
+    ck_assert(memcmp(out, "X-User-ID\nx-user-id\nu 1;a=%41\n", 30) == 0);
+
+    /* an empty value is plain */
+    ck_assert_int_eq(t_plain(L("Accept"), "", 0, out), 15);
+    ck_assert(memcmp(out, "Accept\naccept\n\n", 15) == 0);
+
+    /* the name must be a token */
+    ck_assert_int_eq(t_plain(L("x y"), L("1"), out), 0);
+    ck_assert_int_eq(t_plain(L("x_y\xc3\xa9"), L("1"), out), 0);
+    ck_assert_int_eq(t_plain("", 0, L("1"), out), 0);
+
+    /* the value: bytes 0x01-0x7f without CR and LF */
+    for (c = 0; c < 256; c++) {
+        v[0] = 'a';
+        v[1] = (char) c;
+        v[2] = 'b';
+
+        ck_assert_msg((t_plain(L("a"), v, 3, out) != 0)
+                      == (c != 0 && c != '\r' && c != '\n' && c < 0x80),
+                      "value byte 0x%02x", c);
+    }
+}
+END_TEST
+
+
 /* --- mw_header_value_valid ------------------------------------------------ */
 
 
@@ -738,6 +793,7 @@ header_suite(void)
     tcase_add_test(tc, test_name_valid_bytes);
     tcase_add_test(tc, test_name_valid);
     tcase_add_test(tc, test_value_valid);
+    tcase_add_test(tc, test_plain_line);
     tcase_add_test(tc, test_name_eq);
     suite_add_tcase(s, tc);
 

@@ -1,0 +1,88 @@
+#!/usr/bin/perl
+
+# $middleware_headers: on the detached request, the client's header lines
+# as the runtime reads them on QuickJS ("Name\nname\nvalue\n" each) when
+# every line is plain; not found when one is not (the runtime then checks
+# r.rawHeadersIn line by line) and on the client request.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use Mw::Nginx qw(status header body);
+
+my $t = Mw::Nginx->new();
+
+# a raw decision (docs/PROTOCOL.md) that shows the variable, as JSON
+
+$t->write_file('raw.js', <<'EOF');
+function handle(r) {
+    var v = r.variables.middleware_headers;
+
+    r.return(200, 'MW1 200\nx-middleware-next:1\nx-seen:'
+                  + (v === undefined ? 'none' : JSON.stringify(v)) + '\n\n');
+}
+export default { handle };
+EOF
+
+$t->write_file_expand('nginx.conf', <<'EOF');
+%%TEST_GLOBALS%%
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    js_import raw from %%TESTDIR%%/raw.js;
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+        server_name localhost;
+
+        ignore_invalid_headers off;
+
+        middleware @raw;
+
+        location / {
+            return 200 "client request: [$middleware_headers]\n";
+        }
+
+        location @raw {
+            js_content raw.handle;
+        }
+    }
+}
+EOF
+
+$t->run();
+
+sub seen {
+    my (@headers) = @_;
+
+    my $r = $t->http_get('/', headers => \@headers);
+    is(status($r), 200, 'status 200') or diag($r);
+
+    return header($r, 'x-seen');
+}
+
+is(seen('User-Agent' => 't/1', 'X-A' => 'v w;x=1', Cookie => 'a=1; b=2',
+        'x_y' => '', 'X-Del' => 'a~b'),
+   '"Host\nhost\nlocalhost\nUser-Agent\nuser-agent\nt/1\nX-A\nx-a\nv w;x=1\n'
+   . 'Cookie\ncookie\na=1; b=2\nx_y\nx_y\n\nX-Del\nx-del\na~b\n'
+   . 'Connection\nconnection\nclose\n"',
+   'plain lines: each as sent, its name in lower case, in order');
+
+is(seen('X-B' => "caf\xc3\xa9"), 'none', 'a byte above 0x7f: not found');
+is(seen(Cookie => 'a=1', Cookie => 'b=2'), 'none',
+   'two Cookie lines: not found (the runtime joins them)');
+is(seen('X@Y' => '1'), 'none', 'a name that is not a token: not found');
+
+my $r = $t->http_get('/');
+is(body($r), "client request: []\n", 'not found on the client request');
+
+$t->stop();
+$t->no_alerts_ok();
+
+done_testing();
