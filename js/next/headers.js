@@ -323,10 +323,79 @@ function setNative(c) {
 }
 
 
-/* a Headers from anything HeadersInit-like, sharing nothing */
+/*
+ * internal: the Headers of entries {name, lname, value} already checked,
+ * taken as they are, with base (the request's own lines, see request.js)
+ * or undefined: one literal, as new Headers() and the entries would make
+ * it (half the cost of the constructor's assignments on njs 0.7.9)
+ */
 
-function toHeaders(init) {
-    return new Headers(init);
+function headersOf(list, base) {
+    protoHeaders();
+
+    return { __proto__: Headers.prototype, _list: list, _guard: null,
+             _base: base };
+}
+
+
+/*
+ * Internal work of a Headers, as functions of this module rather than
+ * methods: on njs 0.7.9 every method is made again for every request.
+ */
+
+/* before every change: the guard of a request's own headers, if any */
+
+function changing(h) {
+    if (h._guard) {
+        h._guard();
+    }
+}
+
+
+/* the spec's "sort and combine" of h's lines: [[lname, value]] */
+
+function sortCombine(h) {
+    var i, e, names, combined, out, all, len;
+
+    names = [];
+    combined = {};
+
+    for (i = 0, all = h._list, len = all.length; i < len; i++) {
+        e = all[i];
+
+        if (e.lname === 'set-cookie') {
+            if (!combined.hasOwnProperty('set-cookie')) {
+                combined['set-cookie'] = null;
+                names.push('set-cookie');
+            }
+
+            continue;
+        }
+
+        if (combined.hasOwnProperty(e.lname)) {
+            combined[e.lname] += ', ' + e.value;
+
+        } else {
+            combined[e.lname] = e.value;
+            names.push(e.lname);
+        }
+    }
+
+    names.sort();
+    out = [];
+
+    for (i = 0; i < names.length; i++) {
+        if (names[i] === 'set-cookie') {
+            h.getSetCookie().forEach(function (v) {
+                out.push(['set-cookie', v]);
+            });
+
+        } else {
+            out.push([names[i], combined[names[i]]]);
+        }
+    }
+
+    return out;
 }
 
 
@@ -350,22 +419,11 @@ function protoHeaders() {
 
     p = Headers.prototype;
 
-    p._change = function () {
-        if (this._guard) {
-            this._guard();
-        }
-    };
-
-    /* internal: append without validation (trusted input from nginx) */
-    p._appendRaw = function (name, value) {
-        this._list.push({ name: name, lname: name.toLowerCase(), value: value });
-    };
-
     p.append = function (name, value) {
         name = checkName('append', name);
         value = checkValue('append', name, value);
 
-        this._change();
+        changing(this);
         this._list.push({ name: name, lname: name.toLowerCase(), value: value });
     };
 
@@ -382,20 +440,20 @@ function protoHeaders() {
      * cost two regexp tests
      */
     p._set = function (name, lname, value) {
-        var i, found, list;
+        var i, found, list, all, len;
 
-        this._change();
+        changing(this);
 
         list = [];
         found = false;
 
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i].lname !== lname) {
-                list.push(this._list[i]);
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (all[i].lname !== lname) {
+                list.push(all[i]);
 
             } else if (!found) {
                 found = true;
-                list.push({ name: this._list[i].name, lname: lname,
+                list.push({ name: all[i].name, lname: lname,
                             value: value });
             }
         }
@@ -413,7 +471,7 @@ function protoHeaders() {
      * in one pass over the list instead of one per name
      */
     p._setMany = function (pairs) {
-        var i, e, k, at, done, list;
+        var i, e, k, at, done, list, all, len;
 
         at = {};
 
@@ -423,13 +481,13 @@ function protoHeaders() {
             at[' ' + pairs[i][0].toLowerCase()] = i;
         }
 
-        this._change();
+        changing(this);
 
         done = {};
         list = [];
 
-        for (i = 0; i < this._list.length; i++) {
-            e = this._list[i];
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            e = all[i];
             k = ' ' + e.lname;
 
             if (!at.hasOwnProperty(k)) {
@@ -456,7 +514,7 @@ function protoHeaders() {
     };
 
     p['delete'] = function (name) {
-        var i, lname, list;
+        var i, lname, list, all, len;
 
         name = checkName('delete', name);
         lname = name.toLowerCase();
@@ -465,13 +523,13 @@ function protoHeaders() {
             return;
         }
 
-        this._change();
+        changing(this);
 
         list = [];
 
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i].lname !== lname) {
-                list.push(this._list[i]);
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (all[i].lname !== lname) {
+                list.push(all[i]);
             }
         }
 
@@ -479,15 +537,15 @@ function protoHeaders() {
     };
 
     p.get = function (name) {
-        var i, lname, values;
+        var i, lname, values, all, len;
 
         name = checkName('get', name);
         lname = name.toLowerCase();
         values = [];
 
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i].lname === lname) {
-                values.push(this._list[i].value);
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (all[i].lname === lname) {
+                values.push(all[i].value);
             }
         }
 
@@ -502,10 +560,10 @@ function protoHeaders() {
 
     /* internal: has() of a lower-case name known to be valid */
     p._has = function (lname) {
-        var i;
+        var i, all, len;
 
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i].lname === lname) {
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (all[i].lname === lname) {
                 return true;
             }
         }
@@ -514,56 +572,11 @@ function protoHeaders() {
     };
 
     p.getSetCookie = function () {
-        var i, out = [];
+        var i, out = [], all, len;
 
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i].lname === 'set-cookie') {
-                out.push(this._list[i].value);
-            }
-        }
-
-        return out;
-    };
-
-    /* the spec's "sort and combine": [[lname, value]] */
-    p._sorted = function () {
-        var i, e, names, combined, out;
-
-        names = [];
-        combined = {};
-
-        for (i = 0; i < this._list.length; i++) {
-            e = this._list[i];
-
-            if (e.lname === 'set-cookie') {
-                if (!combined.hasOwnProperty('set-cookie')) {
-                    combined['set-cookie'] = null;
-                    names.push('set-cookie');
-                }
-
-                continue;
-            }
-
-            if (combined.hasOwnProperty(e.lname)) {
-                combined[e.lname] += ', ' + e.value;
-
-            } else {
-                combined[e.lname] = e.value;
-                names.push(e.lname);
-            }
-        }
-
-        names.sort();
-        out = [];
-
-        for (i = 0; i < names.length; i++) {
-            if (names[i] === 'set-cookie') {
-                this.getSetCookie().forEach(function (v) {
-                    out.push(['set-cookie', v]);
-                });
-
-            } else {
-                out.push([names[i], combined[names[i]]]);
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (all[i].lname === 'set-cookie') {
+                out.push(all[i].value);
             }
         }
 
@@ -577,7 +590,7 @@ function protoHeaders() {
             throw new TypeError("Headers.forEach: argument 1 is not a function");
         }
 
-        entries = this._sorted();
+        entries = sortCombine(this);
 
         for (i = 0; i < entries.length; i++) {
             callback.call(thisArg, entries[i][1], entries[i][0], this);
@@ -585,15 +598,15 @@ function protoHeaders() {
     };
 
     p.entries = function () {
-        return makeIterator(this._sorted());
+        return makeIterator(sortCombine(this));
     };
 
     p.keys = function () {
-        return makeIterator(this._sorted().map(function (e) { return e[0]; }));
+        return makeIterator(sortCombine(this).map(function (e) { return e[0]; }));
     };
 
     p.values = function () {
-        return makeIterator(this._sorted().map(function (e) { return e[1]; }));
+        return makeIterator(sortCombine(this).map(function (e) { return e[1]; }));
     };
 
     if (typeof Symbol === 'function' && Symbol.iterator) {
@@ -607,12 +620,12 @@ function protoHeaders() {
 
     /* internal: distinct lower-case names in first-appearance order */
     p._names = function () {
-        var i, seen = {}, out = [];
+        var i, seen = {}, out = [], all, len;
 
-        for (i = 0; i < this._list.length; i++) {
-            if (!seen.hasOwnProperty(this._list[i].lname)) {
-                seen[this._list[i].lname] = true;
-                out.push(this._list[i].lname);
+        for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (!seen.hasOwnProperty(all[i].lname)) {
+                seen[all[i].lname] = true;
+                out.push(all[i].lname);
             }
         }
 
@@ -626,7 +639,7 @@ function protoHeaders() {
     p.toJSON = function () {
         var out = {};
 
-        this._sorted().forEach(function (e) {
+        sortCombine(this).forEach(function (e) {
             out[e[0]] = out.hasOwnProperty(e[0]) ? out[e[0]] + ', ' + e[1]
                                                   : e[1];
         });
@@ -638,6 +651,7 @@ function protoHeaders() {
 
 export default {
     Headers: Headers,
+    headersOf: headersOf,
     NATIVE: NATIVE,
     isHeaders: isHeaders,
     foreignLines: foreignLines,

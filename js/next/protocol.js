@@ -320,6 +320,15 @@ function encodeOurs(res, base) {
 
     list = res._headers._list;
     override = res._override || null;
+
+    /* NextResponse.next() as it was made: the constant */
+
+    if (override === null && list.length === 1 && res._status === 200
+        && res._body === null && list[0].lname === 'x-middleware-next'
+        && list[0].value === '1')
+    {
+        return NEXT;
+    }
     first = [];
     rest = [];
 

@@ -63,7 +63,11 @@ function NextRequest(input, init) {
     if (input instanceof NextRequest) {
         url = input.url;
         this._method = input._method;
-        this._headers = new Headers(input._headers);
+        this._headers = new Headers(input.headers);
+        if (input._body === nginxBody) {
+            nginxBody(input);
+        }
+
         this._body = input._body;
         this._ip = input._ip;
 
@@ -262,7 +266,8 @@ function nginxUrl(src) {
     }
 
     try {
-        url = new NextURL(scheme + '://' + host + target);
+        url = urlMod.nextURLOf(urlMod.parse(scheme + '://' + host + target,
+                                            null));
 
     } catch (e) {
         if (fallback === null) {
@@ -307,8 +312,7 @@ var nginxHost = null, nginxCookie = null;   /* nginxHeaders() found */
 function nginxHeaders(r, raw) {
     var i, e, name, lname, value, headers, list, cookie, check, exact, host;
 
-    headers = new Headers();
-    list = headers._list;
+    list = [];
     check = '';
     cookie = null;
     host = null;
@@ -343,10 +347,9 @@ function nginxHeaders(r, raw) {
     }
 
     if (check !== null && PLAIN_LINES.test(check)) {
-        headers._base = list.slice();
         nginxHost = host;
         nginxCookie = cookie;
-        return headers;
+        return headersMod.headersOf(list, list.slice());
     }
 
     headers = new Headers();
@@ -422,23 +425,90 @@ function nginxHeaders(r, raw) {
 
 
 /*
- * module: whether the C module is loaded ($middleware_request_id is
- * defined), when the caller knows (else it is read here).  What only
- * request.url / nextUrl need (scheme, request target, $host) is read
- * from nginx on first use of those.
+ * the header lines as the C module gives them ($middleware_headers) when
+ * every one is plain (a token name, an ASCII value without CR, LF, NUL;
+ * at most one Cookie line): "Name\nname\nvalue\n" each, the name in lower
+ * case second.  The same entries as nginxHeaders() makes of
+ * r.rawHeadersIn then, without its checks: on QuickJS its regexp over
+ * the lines costs ~150 instructions per byte, which a large Cookie
+ * header makes the dearest part of a request.
  */
 
-function fromNginx(r, module) {
-    var host, req, body, exposed, headers, cookie;
+function plainHeaders(s) {
+    var parts, i, n, lname, list, host, cookie;
 
-    headers = nginxHeaders(r, r.rawHeadersIn || []);
+    parts = s.split('\n');
+    list = [];
+    host = null;
+    cookie = null;
+
+    for (i = 0, n = parts.length - 2; i < n; i += 3) {
+        lname = parts[i + 1];
+
+        if (lname === 'cookie') {
+            cookie = parts[i + 2];
+
+        } else if (lname === 'host' && host === null) {
+            host = parts[i + 2];
+        }
+
+        list.push({ name: parts[i], lname: lname, value: parts[i + 2] });
+    }
+
+    nginxHost = host;
+    nginxCookie = cookie;
+
+    return headersMod.headersOf(list, list.slice());
+}
+
+
+/* a request from fromNginx(): its headers, Host and Cookie, on first use */
+
+function nginxRequest(req) {
+    var host, lines;
+
+    /*
+     * QuickJS only: there the check of r.rawHeadersIn is the dear part;
+     * the njs engine tests regexps through PCRE at a few instructions per
+     * byte, less than making the variable's string and splitting it
+     */
+
+    lines = util.QUICKJS ? variable(req._r, 'middleware_headers') : undefined;
+    req._headers = (lines !== undefined) ? plainHeaders(lines)
+                   : nginxHeaders(req._r, req._r.rawHeadersIn || []);
     host = nginxHost;
-    cookie = nginxCookie;
 
     if (host !== null && host.indexOf(',') !== -1) {
         host = host.split(',')[0].trim();
     }
 
+    req._src.host = host;
+    req._cookieHeader = nginxCookie;
+}
+
+
+/*
+ * The request from nginx.  Its headers (and what comes from them: cookies,
+ * url, nextUrl) are made on first use, from R's header lines, which do not
+ * change while the middleware runs: a middleware that reads none of them
+ * does not pay for them.  module: whether the C module is loaded
+ * ($middleware_request_id is defined), when the caller knows (else it is
+ * read here).  What only request.url / nextUrl need (scheme, request
+ * target, $host) is read from nginx on first use of those.
+ */
+
+/*
+ * The body of a request from nginx, read on first use (most middleware
+ * never reads it: a variable read and r.requestText cost more than the
+ * request's other fields together).  Until then the request's _body is
+ * this function.
+ */
+
+function nginxBody(req) {
+    var r, body, exposed, module, text;
+
+    r = req._r;
+    module = req._module;
     body = undefined;
 
     /*
@@ -461,34 +531,96 @@ function fromNginx(r, module) {
         if (exposed === undefined && module) {
             /* the module is loaded, exposure is off */
 
-        } else if (typeof r.requestText === 'string') {
-            body = r.requestText;
+        } else {
+            /* read once: each read copies the body */
+            text = r.requestText;
 
-        } else if (r.requestBuffer !== undefined
-                   && r.requestBuffer !== null)
-        {
-            body = r.requestBuffer;
+            if (typeof text === 'string') {
+                body = text;
+
+            } else if (r.requestBuffer !== undefined
+                       && r.requestBuffer !== null)
+            {
+                body = r.requestBuffer;
+            }
         }
 
     } catch (e) {
         body = undefined;        /* e.g. the body is in a temporary file */
     }
 
-    req = Object.create(NextRequest.prototype);
-    req._method = normalizeMethod(r.method || 'GET');
-    req._headers = headers;
     req._body = body;
-    req._ip = r.remoteAddress;
-    req._r = r;                  /* for geo, read on first use */
-    req._geo = undefined;
-    req._src = { r: r, host: host };
-    req._nextUrl = null;
-    req._url = null;
-    req._cookies = null;
-    req._cookieHeader = cookie;
-    req._bodyUsed = false;
+}
+
+
+function fromNginx(r, module) {
+    var req;
+
+    protoNextRequest();
+
+    /*
+     * one literal: on njs 0.7.9 a property of a literal costs half of a
+     * property assigned to an object (Object.create() and a write each)
+     */
+
+    req = {
+        __proto__: NextRequest.prototype,
+        _method: normalizeMethod(r.method || 'GET'),
+        _headers: null,          /* made on first use: nginxRequest() */
+        _body: nginxBody,        /* read on first use: nginxBody() */
+        _module: module,
+        _ip: r.remoteAddress,
+        _r: r,                   /* for geo, read on first use */
+        _geo: undefined,
+        _src: { r: r, host: null },
+        _nextUrl: null,
+        _url: null,
+        _cookies: null,
+        _cookieHeader: null,
+        _bodyUsed: false
+    };
 
     return req;
+}
+
+
+/*
+ * NextRequest's internal work, as functions of this module rather than
+ * methods (on njs 0.7.9 every method is made again for every request)
+ */
+
+function buildUrl(self) {
+    var url;
+
+    if (self._headers === null) {
+        nginxRequest(self);
+    }
+
+    url = nginxUrl(self._src);
+
+    self._nextUrl = url;
+    self._url = url.href;
+    self._src = null;
+}
+
+
+function consumeBody(self) {
+    if (self._body === nginxBody) {
+        nginxBody(self);
+    }
+
+    if (self._body === undefined) {
+        return Promise.reject(bodyError());
+    }
+
+    if (self._bodyUsed) {
+        return Promise.reject(new TypeError('Body is unusable: Body has '
+                                            + 'already been read'));
+    }
+
+    self._bodyUsed = true;
+
+    return Promise.resolve(self._body);
 }
 
 
@@ -509,28 +641,23 @@ function protoNextRequest() {
     nextRequestReady = true;
 
     /*
-     * The prototype as one object literal with accessors: far cheaper to set
-     * up than Object.defineProperty per member, and njs re-runs this for
-     * every request (the VM is cloned per request).  The accessors are
-     * enumerable and configurable as defineProperty made them.
+     * The accessors as one object literal, far cheaper to set up than
+     * Object.defineProperty per member (njs re-runs this for every
+     * request: the VM is cloned per request), enumerable and configurable
+     * as defineProperty made them, put under the prototype, which keeps
+     * its identity: njs 0.7.9 goes on making instances of a replaced one.
      *
      * A request made by fromNginx() builds url / nextUrl and cookies on
      * first use, from what the request had when it was made (_src, the
      * Cookie header value): the result is the same as building them at once,
      * whatever the middleware changes in the meantime.
      */
-    NextRequest.prototype = {
-        /*
-         * enumerable, as the accessors are: Object.defineProperty() would
-         * cost 6 k instructions per request
-         */
-        constructor: NextRequest,
-
+    Object.setPrototypeOf(NextRequest.prototype, {
         get method() { return this._method; },
 
         get url() {
             if (this._url === null) {
-                this._buildUrl();
+                buildUrl(this);
             }
 
             return this._url;
@@ -538,16 +665,26 @@ function protoNextRequest() {
 
         get nextUrl() {
             if (this._nextUrl === null) {
-                this._buildUrl();
+                buildUrl(this);
             }
 
             return this._nextUrl;
         },
 
-        get headers() { return this._headers; },
+        get headers() {
+            if (this._headers === null) {
+                nginxRequest(this);
+            }
+
+            return this._headers;
+        },
 
         get cookies() {
             if (this._cookies === null) {
+                if (this._headers === null) {
+                    nginxRequest(this);
+                }
+
                 this._cookies = cookiesMod.requestCookies(this._headers,
                                                           this._cookieHeader);
             }
@@ -610,6 +747,10 @@ function protoNextRequest() {
         /* the body: null for GET/HEAD without one, otherwise what nginx gave */
 
         get body() {
+            if (this._body === nginxBody) {
+                nginxBody(this);
+            }
+
             if (this._body === undefined) {
                 if (this._method === 'GET' || this._method === 'HEAD') {
                     return null;
@@ -621,31 +762,8 @@ function protoNextRequest() {
             return this._body;
         },
 
-        _buildUrl: function () {
-            var url = nginxUrl(this._src);
-
-            this._nextUrl = url;
-            this._url = url.href;
-            this._src = null;
-        },
-
-        _consume: function () {
-            if (this._body === undefined) {
-                return Promise.reject(bodyError());
-            }
-
-            if (this._bodyUsed) {
-                return Promise.reject(new TypeError('Body is unusable: Body has '
-                                                    + 'already been read'));
-            }
-
-            this._bodyUsed = true;
-
-            return Promise.resolve(this._body);
-        },
-
         text: function () {
-            return this._consume().then(function (b) {
+            return consumeBody(this).then(function (b) {
                 if (b === null) {
                     return '';
                 }
@@ -663,7 +781,7 @@ function protoNextRequest() {
         },
 
         arrayBuffer: function () {
-            return this._consume().then(function (b) {
+            return consumeBody(this).then(function (b) {
                 var bytes;
 
                 if (b === null) {
@@ -685,18 +803,9 @@ function protoNextRequest() {
         toString: function () {
             return '[object NextRequest]';
         }
-    };
+    });
 }
 
-
-/*
- * These prototypes are replaced by a literal (cheaper than one member at
- * a time), so they are made at the top level, before any instance, as
- * before: made later, the replacement breaks the next request of a VM
- * (its cloned function objects still point at the last one)
- */
-
-protoNextRequest();
 
 
 export default {

@@ -38,7 +38,7 @@ function Response(body, init) {
                             + "Please use the 'new' operator");
     }
 
-    this._setup(body, init);
+    responseSetup(this, body, init);
 }
 
 
@@ -154,6 +154,13 @@ function handleMiddlewareField(init) {
         }
     }
 
+    /* ours: its entries are never changed in place, a copy shares them */
+
+    if (req.headers instanceof Headers) {
+        return headersMod.headersOf(req.headers._list.slice(),
+                                    req.headers._base);
+    }
+
     return new Headers(req.headers);
 }
 
@@ -222,7 +229,7 @@ function NextResponse(body, init) {
                             + "Please use the 'new' operator");
     }
 
-    this._setup(body, init);
+    responseSetup(this, body, init);
 
     override = null;
 
@@ -267,9 +274,20 @@ NextResponse.redirect = function (url, init) {
                              + 'Invalid status code');
     }
 
-    initObj = (init && typeof init === 'object') ? init : {};
-    headers = new Headers(initObj.headers);
     location = validateURL(url);
+
+    /*
+     * a status only: made at once (a serialized URL is ASCII without
+     * controls or surrounding spaces: what headers.set() would check)
+     */
+
+    if (init === undefined || init === null || typeof init === 'number') {
+        return plainResponse(status, [{ name: 'Location', lname: 'location',
+                                        value: location }], null);
+    }
+
+    initObj = (typeof init === 'object') ? init : {};
+    headers = new Headers(initObj.headers);
     headers.set('Location', location);
 
     res = new NextResponse(null, copyInit(initObj, headers));
@@ -294,8 +312,62 @@ NextResponse.rewrite = function (destination, init) {
 };
 
 
+/*
+ * NextResponse.next() without init fields of a Response (status,
+ * statusText, headers, url): made at once, with the fields the
+ * constructor would set, without copying an init
+ */
+
+function plainNext(override) {
+    return plainResponse(200, [{ name: 'x-middleware-next',
+                                 lname: 'x-middleware-next', value: '1' }],
+                         override);
+}
+
+
+/*
+ * a NextResponse with no body, statusText or cookies, of its header
+ * entries (checked), as the constructor would make it: one literal (see
+ * request.js fromNginx())
+ */
+
+function plainResponse(status, list, override) {
+    var res;
+
+    protoNextResponse();
+
+    res = {
+        __proto__: NextResponse.prototype,
+        _status: status,
+        _statusText: '',
+        _headers: headersMod.headersOf(list, undefined),
+        _bodyUsed: false,
+        _type: 'default',
+        _url: '',
+        _body: null,
+        _override: override,
+        _view: (override !== null),
+        _cookies: null,
+        _nextUrl: undefined
+    };
+
+    return res;
+}
+
+
 NextResponse.next = function (init) {
     var headers, res, override;
+
+    if (init === undefined || init === null) {
+        return plainNext(null);
+    }
+
+    if (typeof init === 'object' && init.headers === undefined
+        && init.status === undefined && init.statusText === undefined
+        && init.url === undefined)
+    {
+        return plainNext(handleMiddlewareField(init));
+    }
 
     headers = new Headers(init && init.headers);
     headers._set('x-middleware-next', 'x-middleware-next', '1');
@@ -320,6 +392,86 @@ NextResponse.error = function () {
 
 
 /*
+ * Response's internal work, as functions of this module rather than
+ * methods (on njs 0.7.9 every method is made again for every request)
+ */
+
+function responseSetup(self, body, init) {
+    var status, type;
+
+    init = init || {};
+
+    if (typeof init !== 'object') {
+        throw new TypeError("Failed to construct 'Response': "
+                            + "init must be an object");
+    }
+
+    status = (init.status === undefined) ? 200 : Number(init.status);
+
+    if (!(status >= 200 && status <= 599) || Math.floor(status) !== status) {
+        throw new RangeError("Failed to construct 'Response': The status "
+                             + 'provided (' + init.status + ') is outside '
+                             + 'the range [200, 599].');
+    }
+
+    self._status = status;
+    self._statusText = (init.statusText === undefined) ? ''
+                       : String(init.statusText);
+    /* copyInit()'s own Headers is taken as it is, others copied */
+    self._headers = (init._own === true) ? init.headers
+                                         : new Headers(init.headers);
+    self._bodyUsed = false;
+    self._type = 'default';
+    self._url = '';
+
+    type = null;
+
+    if (body === undefined || body === null) {
+        self._body = null;
+
+    } else if (typeof body === 'string') {
+        self._body = body;
+        type = 'text/plain;charset=UTF-8';
+
+    } else if (body instanceof URLSearchParams) {
+        self._body = body.toString();
+        type = 'application/x-www-form-urlencoded;charset=UTF-8';
+
+    } else if (util.isBytes(body)) {
+        self._body = util.toUint8Array(body);
+
+    } else if (body instanceof Response) {
+        self._body = body._body;
+
+    } else {
+        self._body = String(body);
+        type = 'text/plain;charset=UTF-8';
+    }
+
+    if (self._body !== null && NULL_BODY.indexOf(status) !== -1) {
+        throw new TypeError("Failed to construct 'Response': Response with "
+                            + 'null body status cannot have body');
+    }
+
+    if (type && !self._headers._has('content-type')) {
+        self._headers.append('content-type', type);
+    }
+}
+
+
+function responseConsume(self) {
+    if (self._bodyUsed) {
+        return Promise.reject(new TypeError('Body is unusable: Body has '
+                                            + 'already been read'));
+    }
+
+    self._bodyUsed = true;
+
+    return Promise.resolve(self._body);
+}
+
+
+/*
  * Response's prototype, made when the first Response is: njs re-runs a
  * module's top level for every request, and most requests never
  * make one
@@ -337,15 +489,9 @@ function protoResponse() {
 
     responseReady = true;
 
-    /*
-     * The prototype as one object literal with accessors: far cheaper to set
-     * up than Object.defineProperty per member (njs re-runs it for every
-     * request); accessors enumerable and configurable, as before.
-     */
-    Response.prototype = {
-        /* enumerable, as the accessors are (see request.js) */
-        constructor: Response,
+    /* the accessors under the prototype, as NextRequest's (request.js) */
 
+    Object.setPrototypeOf(Response.prototype, {
         get status() { return this._status; },
 
         get statusText() { return this._statusText; },
@@ -366,85 +512,12 @@ function protoResponse() {
 
         /* no streams: the body as it was given (string, bytes) or null */
         get body() { return this._body; }
-    };
+    });
 
     p = Response.prototype;
 
-    p._setup = function (body, init) {
-        var status, type;
-
-        init = init || {};
-
-        if (typeof init !== 'object') {
-            throw new TypeError("Failed to construct 'Response': "
-                                + "init must be an object");
-        }
-
-        status = (init.status === undefined) ? 200 : Number(init.status);
-
-        if (!(status >= 200 && status <= 599) || Math.floor(status) !== status) {
-            throw new RangeError("Failed to construct 'Response': The status "
-                                 + 'provided (' + init.status + ') is outside '
-                                 + 'the range [200, 599].');
-        }
-
-        this._status = status;
-        this._statusText = (init.statusText === undefined) ? ''
-                           : String(init.statusText);
-        /* copyInit()'s own Headers is taken as it is, others copied */
-        this._headers = (init._own === true) ? init.headers
-                                             : new Headers(init.headers);
-        this._bodyUsed = false;
-        this._type = 'default';
-        this._url = '';
-
-        type = null;
-
-        if (body === undefined || body === null) {
-            this._body = null;
-
-        } else if (typeof body === 'string') {
-            this._body = body;
-            type = 'text/plain;charset=UTF-8';
-
-        } else if (body instanceof URLSearchParams) {
-            this._body = body.toString();
-            type = 'application/x-www-form-urlencoded;charset=UTF-8';
-
-        } else if (util.isBytes(body)) {
-            this._body = util.toUint8Array(body);
-
-        } else if (body instanceof Response) {
-            this._body = body._body;
-
-        } else {
-            this._body = String(body);
-            type = 'text/plain;charset=UTF-8';
-        }
-
-        if (this._body !== null && NULL_BODY.indexOf(status) !== -1) {
-            throw new TypeError("Failed to construct 'Response': Response with "
-                                + 'null body status cannot have body');
-        }
-
-        if (type && !this._headers._has('content-type')) {
-            this._headers.append('content-type', type);
-        }
-    };
-
-    p._consume = function () {
-        if (this._bodyUsed) {
-            return Promise.reject(new TypeError('Body is unusable: Body has '
-                                                + 'already been read'));
-        }
-
-        this._bodyUsed = true;
-
-        return Promise.resolve(this._body);
-    };
-
     p.text = function () {
-        return this._consume().then(function (b) {
+        return responseConsume(this).then(function (b) {
             if (b === null) {
                 return '';
             }
@@ -458,7 +531,7 @@ function protoResponse() {
     };
 
     p.arrayBuffer = function () {
-        return this._consume().then(function (b) {
+        return responseConsume(this).then(function (b) {
             var bytes;
 
             if (b === null) {
@@ -525,9 +598,8 @@ function protoNextResponse() {
     nextResponseReady = true;
     protoResponse();
 
-    NextResponse.prototype = {
+    Object.setPrototypeOf(NextResponse.prototype, {
         __proto__: Response.prototype,
-        constructor: NextResponse,
 
         get headers() {
             showOverride(this);
@@ -541,19 +613,9 @@ function protoNextResponse() {
 
             return this._cookies;
         }
-    };
+    });
 }
 
-
-/*
- * These prototypes are replaced by a literal (cheaper than one member at
- * a time), so they are made at the top level, before any instance, as
- * before: made later, the replacement breaks the next request of a VM
- * (its cloned function objects still point at the last one)
- */
-
-protoResponse();
-protoNextResponse();
 
 
 export default {

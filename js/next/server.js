@@ -75,19 +75,23 @@ outcomeMod.install(function () { return current; });
 
 
 function getRequestExecutionContext() {
-    return current ? current.api : null;
+    return current ? contextApi(current) : null;
 }
 
 
-function Context(r) {
-    if (!contextReady && this instanceof Context) {
-        protoContext();
-        return new Context(r);
-    }
+/*
+ * A request's execution context: newContext(r) makes one, as a literal
+ * under Context.prototype (half the cost of a constructor's assignments
+ * on njs 0.7.9); the constructor only gives instanceof a prototype, the
+ * work is done by the ctx*() functions below.
+ */
 
-    var self = this, id;
+function Context() {
+}
 
-    this.r = r;
+
+function newContext(r) {
+    var id;
 
     /*
      * $middleware_request_id exists only with the module loaded; without
@@ -96,26 +100,46 @@ function Context(r) {
      */
 
     id = variable(r, 'middleware_request_id');
-    this.module = (id !== undefined);
-    this.requestId = id || variable(r, 'request_id') || '';
-    this.tasks = [];              /* settled-never-rejecting wrappers */
-    this.tasksMax = -1;           /* read on the first waitUntil() */
-    this.refused = 0;
-    this.fulfilled = 0;
-    this.rejected = 0;
-    this.passThrough = false;
-    this.decided = false;
-    this.afterQueue = [];
-    this.outcomePromise = null;
 
-    this.api = {
-        requestId: this.requestId,
-        waitUntil: function (promise) { self.waitUntil(promise); },
-        passThroughOnException: function () { self.passThrough = true; },
-
-        /* extension: R's outcome, next/outcome.js */
-        get outcome() { return self.outcome(); }
+    return {
+        __proto__: Context.prototype,
+        r: r,
+        module: (id !== undefined),
+        requestId: id || variable(r, 'request_id') || '',
+        tasks: [],                /* settled-never-rejecting wrappers */
+        tasksMax: -1,             /* read on the first waitUntil() */
+        refused: 0,
+        fulfilled: 0,
+        rejected: 0,
+        passThrough: false,
+        decided: false,
+        afterQueue: [],
+        outcomePromise: null,
+        final: false,             /* send() made the final report */
+        api: null                 /* made on first use: contextApi() */
     };
+}
+
+
+/*
+ * the execution context's public face, getRequestExecutionContext()'s:
+ * made when first asked for (most requests never do); the request's
+ * NextFetchEvent talks to the Context itself
+ */
+
+function contextApi(ctx) {
+    if (ctx.api === null) {
+        ctx.api = {
+            requestId: ctx.requestId,
+            waitUntil: function (promise) { ctxWaitUntil(ctx, promise); },
+            passThroughOnException: function () { ctx.passThrough = true; },
+
+            /* extension: R's outcome, next/outcome.js */
+            get outcome() { return ctxOutcome(ctx); }
+        };
+    }
+
+    return ctx.api;
 }
 
 
@@ -217,7 +241,7 @@ function decision(res, base) {
 /* --- serve --------------------------------------------------------------- */
 
 function run(r, middleware, matcher) {
-    var ctx, request, event, result, path, matched, base;
+    var ctx, request, event, result, path, matched;
 
     /*
      * the C module evaluates config.matcher once it has the report (then
@@ -231,7 +255,7 @@ function run(r, middleware, matcher) {
         compileMatcher(matcher);
     }
 
-    ctx = new Context(r);
+    ctx = newContext(r);
     current = ctx;
 
     function fail(e) {
@@ -244,9 +268,9 @@ function run(r, middleware, matcher) {
         } catch (ignore) {
         }
 
-        ctx.send(protocol.error(msg.length > 1000 ? msg.slice(0, 1000) : msg,
+        ctxSend(ctx, protocol.error(msg.length > 1000 ? msg.slice(0, 1000) : msg,
                                 ctx.passThrough));
-        ctx.drain();
+        ctxDrain(ctx);
     }
 
     function decide(res) {
@@ -257,7 +281,9 @@ function run(r, middleware, matcher) {
         }
 
         try {
-            payload = decision(res, base);
+            /* the request's header lines, if the middleware read them */
+            payload = decision(res, (request._headers !== null)
+                                    ? request._headers._base || null : null);
 
         } catch (e) {
             fail(e);
@@ -268,20 +294,19 @@ function run(r, middleware, matcher) {
             && typeof payload.then === 'function')
         {
             payload.then(function (p) {
-                ctx.send(p);
-                ctx.drain();
+                ctxSend(ctx, p);
+                ctxDrain(ctx);
             }, fail);
 
             return;
         }
 
-        ctx.send(payload);
-        ctx.drain();
+        ctxSend(ctx, payload);
+        ctxDrain(ctx);
     }
 
     try {
         request = requestMod.fromNginx(r, ctx.module);
-        base = request._headers._base || null;
 
         if (!matched) {
             if (ctx.module) {
@@ -299,14 +324,23 @@ function run(r, middleware, matcher) {
                                     searchParams:
                                         request.nextUrl.searchParams }))
             {
-                ctx.send(protocol.next());
-                ctx.drain();
+                ctxSend(ctx, protocol.next());
+                ctxDrain(ctx);
                 return;
             }
         }
 
-        event = new NextFetchEvent({ request: request, page: SOURCE_PAGE,
-                                     context: ctx.api });
+        /* what new NextFetchEvent() makes, as one literal */
+
+        protoNextFetchEvent();
+        event = {
+            __proto__: NextFetchEvent.prototype,
+            _request: request,
+            _context: ctx,
+            _waitUntil: [],
+            _passThrough: false,
+            sourcePage: SOURCE_PAGE
+        };
 
         result = middleware(request, event);
 
@@ -388,174 +422,183 @@ function after(task) {
         throw new Error('`after` was called outside a request scope');
     }
 
-    current.after(task);
+    ctxAfter(current, task);
 }
 
 
 /*
- * Context's prototype, made when the first Context is: njs re-runs a
- * module's top level for every request, and most requests never
- * make one
+ * The Context's work, as functions of this module rather than methods:
+ * on njs 0.7.9 every method of a prototype is made again for every
+ * request (~1 k instructions each), a function declaration costs a fifth
+ * of that.
  */
 
-var contextReady = false;
+/* one wait per request, started on first use */
+
+function ctxOutcome(ctx) {
+    if (ctx.outcomePromise === null) {
+        ctx.outcomePromise = outcomeMod.wait(ctx.r, ctx.module);
+    }
+
+    return ctx.outcomePromise;
+}
 
 
-function protoContext() {
-    var p;
+function ctxWaitUntil(ctx, promise) {
+    var wrapped;
 
-    if (contextReady) {
+    /* middleware_tasks_max: one request must not hold the worker */
+
+    if (ctx.tasksMax === -1) {
+        ctx.tasksMax = Number(variable(ctx.r, 'middleware_tasks_max')) || 0;
+    }
+
+    if (ctx.tasksMax && ctx.tasks.length >= ctx.tasksMax) {
+        ctx.refused++;
+        Promise.resolve(promise).then(null, function () {});
+
+        throw new RangeError('waitUntil: more than ' + ctx.tasksMax
+                             + ' tasks for one request '
+                             + '(middleware_tasks_max)');
+    }
+
+    wrapped = Promise.resolve(promise).then(function () {
+        ctx.fulfilled++;
+
+    }, function (e) {
+        ctx.rejected++;
+
+        try {
+            ctx.r.warn('middleware: waitUntil task rejected (request '
+                       + ctx.requestId + '): ' + util.errorReport(e));
+
+        } catch (ignore) {
+        }
+    });
+
+    ctx.tasks.push(wrapped);
+}
+
+
+/*
+ * functions given to after(): run once the decision is sent; extension:
+ * a function that declares a parameter runs once the client response has
+ * ended, with its outcome
+ */
+
+function ctxAfter(ctx, task) {
+    if (typeof task !== 'function') {
+        ctxWaitUntil(ctx, task);
         return;
     }
 
-    contextReady = true;
+    if (task.length > 0) {
+        ctxWaitUntil(ctx, ctxOutcome(ctx).then(task));
+        return;
+    }
 
-    /* one wait per request, started on first use */
-    p = Context.prototype;
+    if (ctx.decided) {
+        ctxWaitUntil(ctx, Promise.resolve().then(task));
+        return;
+    }
 
-    p.outcome = function () {
-        if (this.outcomePromise === null) {
-            this.outcomePromise = outcomeMod.wait(this.r, this.module);
-        }
+    ctx.afterQueue.push(task);
+}
 
-        return this.outcomePromise;
-    };
 
-    p.waitUntil = function (promise) {
-        var self = this, wrapped;
+function ctxReport(ctx, s) {
+    if (!ctx.module) {
+        return;
+    }
 
-        /* middleware_tasks_max: one request must not hold the worker */
+    try {
+        ctx.r.variables.middleware_report = s;
 
-        if (this.tasksMax === -1) {
-            this.tasksMax = Number(variable(this.r, 'middleware_tasks_max'))
-                            || 0;
-        }
+    } catch (e) {
+        /* the module is not loaded (njs CLI tests) */
+    }
+}
 
-        if (this.tasksMax && this.tasks.length >= this.tasksMax) {
-            this.refused++;
-            Promise.resolve(promise).then(null, function () {});
 
-            throw new RangeError('waitUntil: more than ' + this.tasksMax
-                                 + ' tasks for one request '
-                                 + '(middleware_tasks_max)');
-        }
+function ctxSend(ctx, payload) {
+    var i, queue;
 
-        wrapped = Promise.resolve(promise).then(function () {
-            self.fulfilled++;
+    if (ctx.decided) {
+        return;
+    }
 
-        }, function (e) {
-            self.rejected++;
-
-            try {
-                self.r.warn('middleware: waitUntil task rejected (request '
-                            + self.requestId + '): ' + util.errorReport(e));
-
-            } catch (ignore) {
-            }
-        });
-
-        this.tasks.push(wrapped);
-    };
+    ctx.decided = true;
 
     /*
-     * functions given to after(): run once the decision is sent; extension:
-     * a function that declares a parameter runs once the client response has
-     * ended, with its outcome
+     * nothing to wait for: the final report at once, ctxDrained() then
+     * has nothing to add (one variable write less per request)
      */
-    p.after = function (task) {
-        if (typeof task !== 'function') {
-            this.waitUntil(task);
-            return;
-        }
 
-        if (task.length > 0) {
-            this.waitUntil(this.outcome().then(task));
-            return;
-        }
+    if (ctx.tasks.length === 0 && ctx.afterQueue.length === 0) {
+        ctxReport(ctx, 'tasks=0 fulfilled=0 rejected=0');
+        ctx.final = true;
 
-        if (this.decided) {
-            this.waitUntil(Promise.resolve().then(task));
-            return;
-        }
+    } else {
+        ctxReport(ctx, 'tasks=' + (ctx.tasks.length + ctx.afterQueue.length));
+    }
 
-        this.afterQueue.push(task);
-    };
+    ctx.r['return'](200, payload);
 
-    p.report = function (s) {
-        if (!this.module) {
-            return;
-        }
+    queue = ctx.afterQueue;
+    ctx.afterQueue = [];
 
+    for (i = 0; i < queue.length; i++) {
         try {
-            this.r.variables.middleware_report = s;
+            ctxWaitUntil(ctx, Promise.resolve().then(queue[i]));
 
         } catch (e) {
-            /* the module is not loaded (njs CLI tests) */
+            /* over middleware_tasks_max: counted as refused */
         }
-    };
+    }
+}
 
-    p.send = function (payload) {
-        var i, queue;
 
-        if (this.decided) {
-            return;
-        }
+/*
+ * Await every task, including tasks registered by running tasks, then
+ * report.  The wrappers never reject.
+ */
 
-        this.decided = true;
-        this.report('tasks=' + (this.tasks.length + this.afterQueue.length));
+function ctxDrain(ctx) {
+    /* no task: done at once, without an async call (its promise) */
 
-        this.r['return'](200, payload);
+    if (ctx.tasks.length === 0) {
+        ctxDrained(ctx);
+        return;
+    }
 
-        queue = this.afterQueue;
-        this.afterQueue = [];
+    ctxDrainTasks(ctx);
+}
 
-        for (i = 0; i < queue.length; i++) {
-            try {
-                this.waitUntil(Promise.resolve().then(queue[i]));
 
-            } catch (e) {
-                /* over middleware_tasks_max: counted as refused */
-            }
-        }
-    };
+async function ctxDrainTasks(ctx) {
+    var done = 0, batch;
 
-    /*
-     * Await every task, including tasks registered by running tasks, then
-     * report.  The wrappers never reject.
-     */
-    p.drain = function () {
-        /* no task: done at once, without an async call (its promise) */
+    while (done < ctx.tasks.length) {
+        batch = ctx.tasks.slice(done);
+        done = ctx.tasks.length;
 
-        if (this.tasks.length === 0) {
-            this.drained();
-            return;
-        }
+        await Promise.allSettled(batch);
+    }
 
-        this.drainTasks();
-    };
+    ctxDrained(ctx);
+}
 
-    p.drainTasks = async function () {
-        var done = 0, batch;
 
-        while (done < this.tasks.length) {
-            batch = this.tasks.slice(done);
-            done = this.tasks.length;
+function ctxDrained(ctx) {
+    if (!ctx.final || ctx.tasks.length !== 0 || ctx.refused) {
+        ctxReport(ctx, 'tasks=' + ctx.tasks.length + ' fulfilled='
+                       + ctx.fulfilled + ' rejected=' + ctx.rejected
+                       + (ctx.refused ? ' refused=' + ctx.refused : ''));
+    }
 
-            await Promise.allSettled(batch);
-        }
-
-        this.drained();
-    };
-
-    p.drained = function () {
-        this.report('tasks=' + this.tasks.length + ' fulfilled='
-                    + this.fulfilled + ' rejected=' + this.rejected
-                    + (this.refused ? ' refused=' + this.refused : ''));
-
-        if (current === this) {
-            current = null;
-        }
-    };
+    if (current === ctx) {
+        current = null;
+    }
 }
 
 
@@ -580,7 +623,10 @@ function protoNextFetchEvent() {
     p = NextFetchEvent.prototype;
 
     p.waitUntil = function (promise) {
-        if (this._context) {
+        if (this._context instanceof Context) {
+            ctxWaitUntil(this._context, promise);
+
+        } else if (this._context) {
             this._context.waitUntil(promise);
 
         } else {
@@ -591,7 +637,10 @@ function protoNextFetchEvent() {
     p.passThroughOnException = function () {
         this._passThrough = true;
 
-        if (this._context && this._context.passThroughOnException) {
+        if (this._context instanceof Context) {
+            this._context.passThrough = true;
+
+        } else if (this._context && this._context.passThroughOnException) {
             this._context.passThroughOnException();
         }
     };
@@ -615,6 +664,10 @@ function protoNextFetchEvent() {
 
         /* extension: a Promise of R's outcome (next/outcome.js) */
         get outcome() {
+            if (this._context instanceof Context) {
+                return ctxOutcome(this._context);
+            }
+
             if (this._context && 'outcome' in this._context) {
                 return this._context.outcome;
             }

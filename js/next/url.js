@@ -58,18 +58,35 @@ function inForm(b) {
              || b === 0x2e || b === 0x5f);
 }
 
-function encoder(set) {
-    return function (s) {
-        return util.percentEncode(s, function (b) { return !set(b); });
-    };
+/*
+ * the encoders, declared rather than made by a function per set: njs
+ * re-runs the top level for every request, and a declaration costs a
+ * fraction of a call that makes a closure
+ */
+
+function encodeFragment(s) {
+    return util.percentEncode(s, function (b) { return !inFragment(b); });
 }
 
-var encodeFragment = encoder(inFragment);
-var encodeQuery = encoder(inQuery);
-var encodeSpecialQuery = encoder(inSpecialQuery);
-var encodePath = encoder(inPath);
-var encodeUserinfo = encoder(inUserinfo);
-var encodeC0 = encoder(inC0);
+function encodeQuery(s) {
+    return util.percentEncode(s, function (b) { return !inQuery(b); });
+}
+
+function encodeSpecialQuery(s) {
+    return util.percentEncode(s, function (b) { return !inSpecialQuery(b); });
+}
+
+function encodePath(s) {
+    return util.percentEncode(s, function (b) { return !inPath(b); });
+}
+
+function encodeUserinfo(s) {
+    return util.percentEncode(s, function (b) { return !inUserinfo(b); });
+}
+
+function encodeC0(s) {
+    return util.percentEncode(s, function (b) { return !inC0(b); });
+}
 
 
 function invalid(input) {
@@ -377,31 +394,33 @@ function parsePath(input, special, baseSegments) {
 
 /* --- the parser --------------------------------------------------------- */
 
-function Record() {
-    this.scheme = '';             /* with ":" as URL.protocol */
-    this.username = '';
-    this.password = '';
-    this.host = null;             /* serialized host or null */
-    this.port = null;             /* string or null */
-    this.path = [];               /* segments, or a string: opaque path */
-    this.query = null;
-    this.fragment = null;
+/* a literal: cheaper than a constructor's assignments on njs 0.7.9 */
+
+function newRecord() {
+    return {
+        scheme: '',               /* with ":" as URL.protocol */
+        username: '',
+        password: '',
+        host: null,               /* serialized host or null */
+        port: null,               /* string or null */
+        path: [],                 /* segments, or a string: opaque path */
+        query: null,
+        fragment: null
+    };
 }
 
 
 function copyRecord(r) {
-    var c = new Record();
-
-    c.scheme = r.scheme;
-    c.username = r.username;
-    c.password = r.password;
-    c.host = r.host;
-    c.port = r.port;
-    c.path = (typeof r.path === 'string') ? r.path : r.path.slice();
-    c.query = r.query;
-    c.fragment = r.fragment;
-
-    return c;
+    return {
+        scheme: r.scheme,
+        username: r.username,
+        password: r.password,
+        host: r.host,
+        port: r.port,
+        path: (typeof r.path === 'string') ? r.path : r.path.slice(),
+        query: r.query,
+        fragment: r.fragment
+    };
 }
 
 
@@ -540,7 +559,7 @@ var FAST_ABS = null, FAST_REL, FAST_NUMERIC, FAST_IPV4;
 
 
 function fastParse(input, base) {
-    var m, rec, host, port, path;
+    var m, host, port, path;
 
     if (FAST_ABS === null) {
         FAST_ABS = /^(https?:|wss?:)\/\/([A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?((?:\/(?!\.|%2[eE])[\x21\x24-\x2e\x30-\x3b\x3d\x40-\x5b\x5d-\x5f\x61-\x7a\x7c\x7e]*)+)?(?:\?([\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]*))?(?![\s\S])/;
@@ -564,16 +583,16 @@ function fastParse(input, base) {
             return null;
         }
 
-        rec = new Record();
-        rec.scheme = base.scheme;
-        rec.username = base.username;
-        rec.password = base.password;
-        rec.host = base.host;
-        rec.port = base.port;
-        rec.path = m[1].slice(1).split('/');
-        rec.query = (m[2] !== undefined) ? m[2] : null;
-
-        return rec;
+        return {
+            scheme: base.scheme,
+            username: base.username,
+            password: base.password,
+            host: base.host,
+            port: base.port,
+            path: m[1].slice(1).split('/'),
+            query: (m[2] !== undefined) ? m[2] : null,
+            fragment: null
+        };
     }
 
     m = FAST_ABS.exec(input);
@@ -604,14 +623,16 @@ function fastParse(input, base) {
         port = (port === SPECIAL[m[1]]) ? null : String(port);
     }
 
-    rec = new Record();
-    rec.scheme = m[1];
-    rec.host = host;
-    rec.port = port;
-    rec.path = path ? path.slice(1).split('/') : [''];
-    rec.query = (m[5] !== undefined) ? m[5] : null;
-
-    return rec;
+    return {
+        scheme: m[1],
+        username: '',
+        password: '',
+        host: host,
+        port: port,
+        path: path ? path.slice(1).split('/') : [''],
+        query: (m[5] !== undefined) ? m[5] : null,
+        fragment: null
+    };
 }
 
 
@@ -659,7 +680,7 @@ function parse(input, base) {
     m = SCHEME_RE.exec(input);
 
     if (m) {
-        rec = new Record();
+        rec = newRecord();
         rec.scheme = m[1].toLowerCase() + ':';
         rest = input.slice(m[0].length);
         special = rec.scheme in SPECIAL;
@@ -999,7 +1020,7 @@ function URL(input, base) {
         input = input.href;
     }
 
-    this._init(parse(String(input), baseRecord(base)));
+    urlInit(this, parse(String(input), baseRecord(base)));
 }
 
 
@@ -1247,6 +1268,68 @@ function protoURLSearchParams() {
 
 
 /*
+ * URL's internal work, as functions of this module rather than methods
+ * (on njs 0.7.9 every method is made again for every request)
+ */
+
+function urlInit(self, rec) {
+    self._rec = rec;
+    self._params = null;          /* searchParams, made on first use */
+}
+
+
+function urlQueryChanged(self) {
+    if (self._params !== null) {
+        self._params._list = parseForm(self._rec.query || '');
+    }
+}
+
+
+function urlSetHost(self, v, withPort) {
+    var rec, m, end;
+
+    if (typeof self._rec.path === 'string') {
+        return;
+    }
+
+    m = /[\/\\?#]/.exec(v);
+    end = m ? m.index : v.length;
+    v = v.slice(0, end);
+
+    if (v === '' && self._rec.scheme in SPECIAL) {
+        return;
+    }
+
+    rec = copyRecord(self._rec);
+
+    try {
+        if (withPort) {
+            parseAuthority(rec, v.replace(/@/g, '%40'), v);
+
+            if (!/:[0-9]+$|:$/.test(v.replace(/^\[.*\]/, ''))) {
+                rec.port = self._rec.port;
+            }
+
+        } else {
+            if (/:/.test(v.replace(/^\[.*\]/, ''))) {
+                return;
+            }
+
+            rec.host = parseHost(v, rec.scheme in SPECIAL, v);
+        }
+
+    } catch (e) {
+        return;
+    }
+
+    rec.username = self._rec.username;
+    rec.password = self._rec.password;
+    self._rec.host = rec.host;
+    self._rec.port = rec.port;
+}
+
+
+/*
  * URL's prototype, made when the first URL is: njs re-runs a
  * module's top level for every request, and most requests never
  * make one
@@ -1265,20 +1348,19 @@ function protoURL() {
     urlReady = true;
 
     /*
-     * The prototype as one object literal with accessors: far cheaper to set
-     * up than Object.defineProperty per member (njs re-runs it for every
-     * request); accessors enumerable and configurable, as before.
+     * The accessors as one object literal, far cheaper to set up than
+     * Object.defineProperty per member (njs re-runs this for every
+     * request; accessors enumerable and configurable, as before), put
+     * under the prototype, which keeps its identity: njs 0.7.9 goes on
+     * making instances of the replaced one (see util.js)
      */
-    URL.prototype = {
-        /* enumerable, as the accessors are (see request.js) */
-        constructor: URL,
-
+    Object.setPrototypeOf(URL.prototype, {
         get href() {
             return serialize(this._rec, false);
         },
 
         set href(v) {
-            this._init(parse(String(v), null));
+            urlInit(this, parse(String(v), null));
         },
 
         get origin() {
@@ -1367,7 +1449,7 @@ function protoURL() {
         },
 
         set host(v) {
-            this._setHost(String(v), true);
+            urlSetHost(this, String(v), true);
         },
 
         get hostname() {
@@ -1375,7 +1457,7 @@ function protoURL() {
         },
 
         set hostname(v) {
-            this._setHost(String(v), false);
+            urlSetHost(this, String(v), false);
         },
 
         get port() {
@@ -1444,7 +1526,7 @@ function protoURL() {
 
             if (v === '') {
                 this._rec.query = null;
-                this._queryChanged();
+                urlQueryChanged(this);
                 return;
             }
 
@@ -1454,7 +1536,7 @@ function protoURL() {
 
             this._rec.query = (this._rec.scheme in SPECIAL ? encodeSpecialQuery
                                                            : encodeQuery)(v);
-            this._queryChanged();
+            urlQueryChanged(this);
         },
 
         get searchParams() {
@@ -1487,63 +1569,9 @@ function protoURL() {
 
             this._rec.fragment = encodeFragment(v);
         }
-    };
+    });
 
     p = URL.prototype;
-
-    p._init = function (rec) {
-        this._rec = rec;
-        this._params = null;          /* searchParams, made on first use */
-    };
-
-    p._queryChanged = function () {
-        if (this._params !== null) {
-            this._params._list = parseForm(this._rec.query || '');
-        }
-    };
-
-    p._setHost = function (v, withPort) {
-        var rec, m, end;
-
-        if (typeof this._rec.path === 'string') {
-            return;
-        }
-
-        m = /[\/\\?#]/.exec(v);
-        end = m ? m.index : v.length;
-        v = v.slice(0, end);
-
-        if (v === '' && this._rec.scheme in SPECIAL) {
-            return;
-        }
-
-        rec = copyRecord(this._rec);
-
-        try {
-            if (withPort) {
-                parseAuthority(rec, v.replace(/@/g, '%40'), v);
-
-                if (!/:[0-9]+$|:$/.test(v.replace(/^\[.*\]/, ''))) {
-                    rec.port = this._rec.port;
-                }
-
-            } else {
-                if (/:/.test(v.replace(/^\[.*\]/, ''))) {
-                    return;
-                }
-
-                rec.host = parseHost(v, rec.scheme in SPECIAL, v);
-            }
-
-        } catch (e) {
-            return;
-        }
-
-        rec.username = this._rec.username;
-        rec.password = this._rec.password;
-        this._rec.host = rec.host;
-        this._rec.port = rec.port;
-    };
 
     p.toString = function () {
         return this.href;
@@ -1574,9 +1602,10 @@ function protoNextURL() {
     nextURLReady = true;
     protoURL();
 
-    NextURL.prototype = {
+    /* as URL's, the accessors under the prototype (see protoURL()) */
+
+    Object.setPrototypeOf(NextURL.prototype, {
         __proto__: URL.prototype,
-        constructor: NextURL,
 
         get basePath() {
             return this._basePath;
@@ -1634,9 +1663,9 @@ function protoNextURL() {
         },
 
         set href(v) {
-            this._init(parse(String(v), null));
+            urlInit(this, parse(String(v), null));
         }
-    };
+    });
 
     p = NextURL.prototype;
 
@@ -1661,19 +1690,30 @@ function protoNextURL() {
 
 
 /*
- * These prototypes are replaced by a literal (cheaper than one member at
- * a time), so they are made at the top level, before any instance, as
- * before: made later, the replacement breaks the next request of a VM
- * (its cloned function objects still point at the last one)
+ * internal: new NextURL(href) of an href already parsed into rec, as one
+ * literal (request.js; half the cost of the constructor's assignments on
+ * njs 0.7.9)
  */
 
-protoURL();
-protoNextURL();
+function nextURLOf(rec) {
+    protoNextURL();
+
+    return {
+        __proto__: NextURL.prototype,
+        _rec: rec,
+        _params: null,            /* searchParams, made on first use */
+        _options: {},
+        _basePath: '',
+        _buildId: undefined,
+        _locale: ''
+    };
+}
 
 
 export default {
     URL: URL,
     URLSearchParams: URLSearchParams,
     NextURL: NextURL,
+    nextURLOf: nextURLOf,
     parse: parse
 };

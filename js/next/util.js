@@ -441,6 +441,7 @@ function errorReport(e) {
 
 export default {
     DECODED: DECODED,
+    QUICKJS: QUICKJS,
     isAscii: isAscii,
     forEachCodePoint: forEachCodePoint,
     utf8Encode: utf8Encode,

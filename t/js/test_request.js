@@ -121,6 +121,24 @@ test('body when nginx exposes it (r.requestText)', async function (t) {
 });
 
 
+test('the body read from nginx on first use only', function (t) {
+    var r = tap.mockRequest({ method: 'POST',
+                              variables: { middleware_body: '1',
+                                           middleware_matched: '1' } }),
+        reads = 0, q;
+
+    Object.defineProperty(r, 'requestText', {
+        get: function () { reads++; return 'a=1'; }
+    });
+
+    server.serve(function (request) { q = request; }, {}).handle(r);
+    t.is(reads, 0, 'a middleware that does not read it: not read');
+    t.is(q.body, 'a=1', 'request.body');
+    t.is(new NextRequest(q).body, 'a=1', 'new NextRequest(request) too');
+    t.is(reads, 1, 'read once');
+});
+
+
 test('body exposure on, empty body', async function (t) {
     var r = tap.mockRequest({ method: 'POST',
                               variables: { middleware_body: '1' } }),
@@ -212,6 +230,142 @@ test('lazy url: read after nextUrl changes', function (t) {
 
     t.is(q.url, 'http://h.com/p?b=1', 'url is the request URL');
     t.is(q.nextUrl.href, 'http://h.com/q?b=2', 'nextUrl changed');
+});
+
+
+test('lazy headers: nginx\'s lines read only when the middleware needs them',
+     function (t) {
+    var reads = 0, r, q, res, lines;
+
+    lines = [['Host', 'ex.com'], ['Cookie', 'a=1'], ['X-Y', 'z']];
+    /* the C module has matched config.matcher (else it reads them) */
+    r = tap.mockRequest({ uri: '/p', headers: lines,
+                          variables: { middleware_matched: '1' } });
+    Object.defineProperty(r, 'rawHeadersIn', {
+        get: function () { reads++; return lines; }
+    });
+
+    server.serve(function (request) {
+        q = request;
+        return server.NextResponse.next();
+    }, {}).handle(r);
+
+    t.is(reads, 0, 'a middleware that reads no header: the lines unread');
+    t.is(r.payload(), 'MW1 200\nx-middleware-next:1\n\n', 'next()');
+
+    t.is(q.cookies.get('a').value, '1', 'cookies read them');
+    t.is(reads, 1, 'once');
+    t.is(q.headers.get('x-y'), 'z', 'headers: the same lines');
+    t.is(q.nextUrl.host, 'ex.com', 'nextUrl: the Host line');
+    t.is(reads, 1, 'still once');
+
+    res = new NextRequest(q);
+    t.is(res.headers.get('x-y'), 'z', 'new NextRequest(request) copies them');
+
+    r = tap.mockRequest({ uri: '/p', headers: lines,
+                          variables: { middleware_matched: '1' } });
+    Object.defineProperty(r, 'rawHeadersIn', {
+        get: function () { reads++; return lines; }
+    });
+    reads = 0;
+
+    server.serve(function (request) {
+        var h = new Headers(request.headers);
+
+        h.set('x-y', 'w');
+
+        return server.NextResponse.next({ request: { headers: h } });
+    }, {}).handle(r);
+
+    t.is(reads, 1, 'a copy of request.headers reads them once');
+    t.is(r.payload(), 'MW1 200\nx-middleware-next:1\n'
+         + 'x-middleware-override-changed:x-y\nx-middleware-request-x-y:w\n\n',
+         'the decision sends only the change (the lines were kept)');
+});
+
+
+function headerLines(h) {
+    var out = [];
+
+    h.forEach(function (value, name) { out.push(name + ': ' + value); });
+
+    return out;
+}
+
+
+test('$middleware_headers: on QuickJS the same request as r.rawHeadersIn',
+     function (t) {
+    var quickjs = (typeof njs === 'object' && njs.engine === 'QuickJS');
+    var lines, plain, a, b, r;
+
+    lines = [['Host', 'Ex.com'], ['Cookie', 'a=1; b=%41'], ['X-Y', 'z'],
+             ['x-y', 'w']];
+    plain = 'Host\nhost\nEx.com\nCookie\ncookie\na=1; b=%41\nX-Y\nx-y\nz\n'
+            + 'x-y\nx-y\nw\n';
+
+    a = seen({ uri: '/p?q=1', headers: lines });
+
+    /* the variable's lines win on QuickJS, r.rawHeadersIn's elsewhere */
+    b = seen({ uri: '/p?q=1', headers: quickjs ? [['Host', 'other']] : lines,
+               variables: { middleware_headers: quickjs ? plain : 'X\nx\n1\n' } });
+
+    t.deepIs(headerLines(b.headers), headerLines(a.headers), 'header lines');
+    t.is(b.headers.get('x-y'), 'z, w', 'a repeated name');
+    t.is(b.cookies.get('b').value, 'A', 'cookies from the Cookie line');
+    t.is(b.url, 'http://ex.com/p?q=1', 'url from the Host line');
+
+    /* kept as the request's own lines: a decision sends only a change */
+    r = tap.mockRequest({ uri: '/p', headers: quickjs ? [] : lines,
+                          variables: { middleware_matched: '1',
+                                       middleware_headers: plain } });
+
+    server.serve(function (request) {
+        var h = new Headers(request.headers);
+
+        h.set('x-user-id', 'u');
+
+        return server.NextResponse.next({ request: { headers: h } });
+    }, {}).handle(r);
+
+    t.is(r.payload(), 'MW1 200\nx-middleware-next:1\n'
+         + 'x-middleware-override-changed:x-user-id\n'
+         + 'x-middleware-request-x-user-id:u\n\n', 'only the change sent');
+
+    b = seen({ uri: '/', headers: [['Host', 'h.org']],
+               variables: { middleware_headers: '' } });
+    t.is(headerLines(b.headers).length, quickjs ? 0 : 1,
+         'an empty variable: no lines (QuickJS)');
+});
+
+
+test('made as literals: the same objects as their constructors make',
+     function (t) {
+    var q = seen({ uri: '/a?b=1', headers: [['Host', 'h.com']] }), n, ev;
+
+    n = new server.NextURL(q.nextUrl.href);
+    t.ok(q.nextUrl instanceof server.NextURL
+         && q.nextUrl instanceof server.URL, 'request.nextUrl: a NextURL');
+    t.deepIs(Object.keys(q.nextUrl).sort(), Object.keys(n).sort(),
+             'request.nextUrl: the fields of new NextURL()');
+    t.is(q.nextUrl.clone().href, 'http://h.com/a?b=1', 'clone()');
+
+    q = seen({ uri: '/', headers: [['Host', 'h.com'], ['Cookie', 'a=1; b=2']] });
+    n = new server.RequestCookies(q.headers);
+    t.ok(q.cookies instanceof server.RequestCookies, 'cookies: RequestCookies');
+    t.deepIs(Object.keys(q.cookies).sort(), Object.keys(n).sort(),
+             'cookies: the fields of new RequestCookies()');
+    t.deepIs(Object.keys(q.cookies._parsed).sort(),
+             Object.keys(n._parsed).sort(), 'their bag too');
+    t.deepIs(q.cookies.getAll(), n.getAll(), 'the same cookies');
+
+    server.serve(function (request, event) { ev = event; }, {})
+          .handle(tap.mockRequest({ uri: '/' }));
+    n = new server.NextFetchEvent({ request: ev.request, page: '/middleware',
+                                    context: { waitUntil: function () {} } });
+    t.ok(ev instanceof server.NextFetchEvent, 'the event: a NextFetchEvent');
+    t.deepIs(Object.keys(ev).sort(), Object.keys(n).sort(),
+             'the event: the fields of new NextFetchEvent()');
+    t.is(ev.sourcePage, n.sourcePage, 'sourcePage');
 });
 
 

@@ -70,6 +70,54 @@ test('NextResponse.next', function (t) {
 });
 
 
+function lines(headers) {
+    var out = [];
+
+    headers.forEach(function (value, name) { out.push(name + ': ' + value); });
+
+    return out;
+}
+
+
+test('NextResponse.next() made at once: the same as through the constructor',
+     function (t) {
+    var h = new Headers({ 'x-user': 'u' }), pairs, fast, slow, k, i;
+
+    /* status: 200 takes the general path (an init field of a Response) */
+    pairs = [[NextResponse.next(), NextResponse.next({ status: 200 })],
+             [NextResponse.next({ request: { headers: h } }),
+              NextResponse.next({ status: 200, request: { headers: h } })],
+             [NextResponse.redirect('http://a.com/x y', 308),
+              NextResponse.redirect('http://a.com/x y', { status: 308 })],
+             [NextResponse.redirect(new server.URL('/p?q', 'http://b.org')),
+              NextResponse.redirect(new server.URL('/p?q', 'http://b.org'),
+                                    {})]];
+
+    for (i = 0; i < pairs.length; i++) {
+        fast = pairs[i][0];
+        slow = pairs[i][1];
+
+        t.ok(fast instanceof NextResponse && fast instanceof Response,
+             'a NextResponse (' + i + ')');
+        t.is(fast.status, slow.status, 'status (' + i + ')');
+        t.deepIs(Object.keys(fast).sort(), Object.keys(slow).sort(),
+                 'the same own fields (' + i + ')');
+
+        for (k in slow) {
+            if (k !== '_headers' && k !== '_override') {
+                t.deepIs(fast[k], slow[k], k + ' (' + i + ')');
+            }
+        }
+
+        t.deepIs(lines(fast.headers), lines(slow.headers),
+                 'headers, with the request view (' + i + ')');
+        t.is(fast.cookies.getAll().length, 0, 'no cookies (' + i + ')');
+        t.is(fast.clone().status, slow.status, 'clone (' + i + ')');
+        t.is(fast.body, null, 'no body (' + i + ')');
+    }
+});
+
+
 test('NextResponse.next with request headers', function (t) {
     var h = new Headers({ 'X-User': 'u', b: '2' });
     var n = NextResponse.next({ request: { headers: h } });

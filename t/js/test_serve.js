@@ -412,6 +412,44 @@ test('redirect with a relative URL throws as Next.js', async function (t) {
 });
 
 
+test('no waitUntil work: one report, final, before the decision',
+     async function (t) {
+    var r = tap.mockRequest({ uri: '/' }), writes = [], v;
+
+    Object.defineProperty(r.variables, 'middleware_report', {
+        get: function () { return v; },
+        set: function (x) {
+            v = x;
+            writes.push(x + (r.returns.length ? ' (after)' : ' (before)'));
+        }
+    });
+
+    server.serve(function () {
+        return NextResponse.next();
+    }, {}).handle(r);
+
+    await tap.ticks();
+    t.deepIs(writes, ['tasks=0 fulfilled=0 rejected=0 (before)'],
+             'one write, the final report, before r.return');
+
+    writes = [];
+    r = tap.mockRequest({ uri: '/' });
+    Object.defineProperty(r.variables, 'middleware_report', {
+        get: function () { return v; },
+        set: function (x) { v = x; writes.push(x); }
+    });
+
+    server.serve(function (request, event) {
+        event.waitUntil(Promise.resolve(1));
+        return NextResponse.next();
+    }, {}).handle(r);
+
+    await tap.ticks();
+    t.deepIs(writes, ['tasks=1', 'tasks=1 fulfilled=1 rejected=0'],
+             'with a task: at the decision, then settled');
+});
+
+
 test('decision before a never-settling waitUntil', async function (t) {
     var r = handle(function (request, event) {
         event.waitUntil(new Promise(function () {}));
