@@ -11,6 +11,10 @@ function next() {
     return NextResponse.next();
 }
 
+function read(request) {
+    return request.headers.get('host') && NextResponse.next();
+}
+
 function cookies(request) {
     request.cookies.get('__session');
     return NextResponse.next();
@@ -53,6 +57,7 @@ function redirect() {
 
 export default {
     next: server.serve(next).handle,
+    read: server.serve(read).handle,
     cookies: server.serve(cookies).handle,
     nextUrl: server.serve(nextUrl).handle,
     headers: server.serve(headers).handle,
