@@ -231,14 +231,12 @@ var BAD_VALUE = /[\0\r\n]/;
 
 /* NextURL of a request from what fromNginx() saw */
 
-function nginxUrl(src) {
-    var target, nurl, url, r, scheme, host, fallback;
+function nginxUrl(r, host) {
+    var target, nurl, url, scheme, fallback;
 
-    r = src.r;
     scheme = variable(r, 'middleware_scheme') || variable(r, 'scheme')
              || 'http';
     target = variable(r, 'request_uri') || '/';
-    host = src.host;
     fallback = null;
 
     if (!host) {
@@ -482,7 +480,7 @@ function nginxRequest(req) {
         host = host.split(',')[0].trim();
     }
 
-    req._src.host = host;
+    req._srcHost = host;
     req._cookieHeader = nginxCookie;
 }
 
@@ -566,18 +564,9 @@ function fromNginx(r, module) {
     req = {
         __proto__: NextRequest.prototype,
         _method: normalizeMethod(r.method || 'GET'),
-        _headers: null,          /* made on first use: nginxRequest() */
-        _body: nginxBody,        /* read on first use: nginxBody() */
         _module: module,
         _ip: r.remoteAddress,
-        _r: r,                   /* for geo, read on first use */
-        _geo: undefined,
-        _src: { r: r, host: null },
-        _nextUrl: null,
-        _url: null,
-        _cookies: null,
-        _cookieHeader: null,
-        _bodyUsed: false
+        _r: r              /* headers, body, url and geo from it on first use */
     };
 
     return req;
@@ -596,11 +585,10 @@ function buildUrl(self) {
         nginxRequest(self);
     }
 
-    url = nginxUrl(self._src);
+    url = nginxUrl(self._r, self._srcHost);
 
     self._nextUrl = url;
     self._url = url.href;
-    self._src = null;
 }
 
 
@@ -648,11 +636,29 @@ function protoNextRequest() {
      * its identity: njs 0.7.9 goes on making instances of a replaced one.
      *
      * A request made by fromNginx() builds url / nextUrl and cookies on
-     * first use, from what the request had when it was made (_src, the
-     * Cookie header value): the result is the same as building them at once,
-     * whatever the middleware changes in the meantime.
+     * first use, from what the request had when it was made (R's header
+     * lines and variables, which do not change, and the Cookie header
+     * value): the result is the same as building them at once, whatever
+     * the middleware changes in the meantime.
      */
     Object.setPrototypeOf(NextRequest.prototype, {
+        /*
+         * where fromNginx()'s request starts (the constructor sets its
+         * own): written when made, an own property then.  A property of a
+         * new object costs ~400 instructions on QuickJS, where this object
+         * is made once
+         */
+        _headers: null,          /* made on first use: nginxRequest() */
+        _body: nginxBody,        /* read on first use: nginxBody() */
+        _geo: null,              /* null: not read yet */
+        _srcHost: null,          /* Host, for url / nextUrl */
+        _nextUrl: null,
+        _url: null,
+        _cookies: null,
+        _cookieHeader: null,
+        _bodyUsed: false,
+        _r: null,
+
         get method() { return this._method; },
 
         get url() {
@@ -702,8 +708,12 @@ function protoNextRequest() {
         get geo() {
             var g, k, v, any, names;
 
-            if (this._geo !== undefined || !this._r) {
+            if (this._geo !== null) {
                 return this._geo;
+            }
+
+            if (!this._r) {
+                return undefined;
             }
 
             g = {};
@@ -720,7 +730,6 @@ function protoNextRequest() {
             }
 
             this._geo = any ? g : undefined;
-            this._r = null;
 
             return this._geo;
         },

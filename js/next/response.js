@@ -318,10 +318,18 @@ NextResponse.rewrite = function (destination, init) {
  * constructor would set, without copying an init
  */
 
+/* Headers entries are never changed once made: one serves every next() */
+
+var nextEntry = null;
+
+
 function plainNext(override) {
-    return plainResponse(200, [{ name: 'x-middleware-next',
-                                 lname: 'x-middleware-next', value: '1' }],
-                         override);
+    if (nextEntry === null) {
+        nextEntry = { name: 'x-middleware-next', lname: 'x-middleware-next',
+                      value: '1' };
+    }
+
+    return plainResponse(200, [nextEntry], override);
 }
 
 
@@ -337,18 +345,11 @@ function plainResponse(status, list, override) {
     protoNextResponse();
 
     res = {
-        __proto__: NextResponse.prototype,
+        __proto__: NextResponse.prototype,   /* the other fields' defaults */
         _status: status,
-        _statusText: '',
         _headers: headersMod.headersOf(list, undefined),
-        _bodyUsed: false,
-        _type: 'default',
-        _url: '',
-        _body: null,
         _override: override,
-        _view: (override !== null),
-        _cookies: null,
-        _nextUrl: undefined
+        _view: (override !== null)
     };
 
     return res;
@@ -600,6 +601,19 @@ function protoNextResponse() {
 
     Object.setPrototypeOf(NextResponse.prototype, {
         __proto__: Response.prototype,
+
+        /*
+         * what plainResponse() leaves out (the constructor writes its
+         * own): a property of a new object costs ~400 instructions on
+         * QuickJS, where this object is made once
+         */
+        _statusText: '',
+        _bodyUsed: false,
+        _type: 'default',
+        _url: '',
+        _body: null,
+        _cookies: null,
+        _nextUrl: undefined,
 
         get headers() {
             showOverride(this);

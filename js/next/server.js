@@ -90,8 +90,37 @@ function Context() {
 }
 
 
+/*
+ * the fields every request starts with, on an object between the
+ * Context and Context.prototype: a request writes only those it changes
+ * (an own property then).  On QuickJS each property of a new object
+ * costs ~400 instructions and this object is made once per context; on
+ * njs it is made per request, as the literal's fields were.  Only
+ * primitives here: the task lists are made on first use.
+ */
+
+var contextDefaults = null;
+
+
 function newContext(r) {
     var id;
+
+    if (contextDefaults === null) {
+        contextDefaults = {
+            __proto__: Context.prototype,
+            tasks: null,              /* settled-never-rejecting wrappers */
+            tasksMax: -1,             /* read on the first waitUntil() */
+            refused: 0,
+            fulfilled: 0,
+            rejected: 0,
+            passThrough: false,
+            decided: false,
+            afterQueue: null,
+            outcomePromise: null,
+            final: false,             /* send() made the final report */
+            api: null                 /* made on first use: contextApi() */
+        };
+    }
 
     /*
      * $middleware_request_id exists only with the module loaded; without
@@ -102,22 +131,16 @@ function newContext(r) {
     id = variable(r, 'middleware_request_id');
 
     return {
-        __proto__: Context.prototype,
+        __proto__: contextDefaults,
         r: r,
         module: (id !== undefined),
-        requestId: id || variable(r, 'request_id') || '',
-        tasks: [],                /* settled-never-rejecting wrappers */
-        tasksMax: -1,             /* read on the first waitUntil() */
-        refused: 0,
-        fulfilled: 0,
-        rejected: 0,
-        passThrough: false,
-        decided: false,
-        afterQueue: [],
-        outcomePromise: null,
-        final: false,             /* send() made the final report */
-        api: null                 /* made on first use: contextApi() */
+        requestId: id || variable(r, 'request_id') || ''
     };
+}
+
+
+function taskCount(ctx) {
+    return (ctx.tasks === null) ? 0 : ctx.tasks.length;
 }
 
 
@@ -336,9 +359,7 @@ function run(r, middleware, matcher) {
         event = {
             __proto__: NextFetchEvent.prototype,
             _request: request,
-            _context: ctx,
-            _waitUntil: [],
-            _passThrough: false,
+            _context: ctx,                  /* holds its waitUntil tasks */
             sourcePage: SOURCE_PAGE
         };
 
@@ -453,7 +474,7 @@ function ctxWaitUntil(ctx, promise) {
         ctx.tasksMax = Number(variable(ctx.r, 'middleware_tasks_max')) || 0;
     }
 
-    if (ctx.tasksMax && ctx.tasks.length >= ctx.tasksMax) {
+    if (ctx.tasksMax && taskCount(ctx) >= ctx.tasksMax) {
         ctx.refused++;
         Promise.resolve(promise).then(null, function () {});
 
@@ -475,6 +496,10 @@ function ctxWaitUntil(ctx, promise) {
         } catch (ignore) {
         }
     });
+
+    if (ctx.tasks === null) {
+        ctx.tasks = [];
+    }
 
     ctx.tasks.push(wrapped);
 }
@@ -500,6 +525,10 @@ function ctxAfter(ctx, task) {
     if (ctx.decided) {
         ctxWaitUntil(ctx, Promise.resolve().then(task));
         return;
+    }
+
+    if (ctx.afterQueue === null) {
+        ctx.afterQueue = [];
     }
 
     ctx.afterQueue.push(task);
@@ -534,18 +563,24 @@ function ctxSend(ctx, payload) {
      * has nothing to add (one variable write less per request)
      */
 
-    if (ctx.tasks.length === 0 && ctx.afterQueue.length === 0) {
+    if (ctx.tasks === null && ctx.afterQueue === null) {
         ctxReport(ctx, 'tasks=0 fulfilled=0 rejected=0');
         ctx.final = true;
 
     } else {
-        ctxReport(ctx, 'tasks=' + (ctx.tasks.length + ctx.afterQueue.length));
+        ctxReport(ctx, 'tasks=' + (taskCount(ctx)
+                            + (ctx.afterQueue ? ctx.afterQueue.length : 0)));
     }
 
     ctx.r['return'](200, payload);
 
     queue = ctx.afterQueue;
-    ctx.afterQueue = [];
+
+    if (queue === null) {
+        return;
+    }
+
+    ctx.afterQueue = null;
 
     for (i = 0; i < queue.length; i++) {
         try {
@@ -566,7 +601,7 @@ function ctxSend(ctx, payload) {
 function ctxDrain(ctx) {
     /* no task: done at once, without an async call (its promise) */
 
-    if (ctx.tasks.length === 0) {
+    if (taskCount(ctx) === 0) {
         ctxDrained(ctx);
         return;
     }
@@ -590,8 +625,8 @@ async function ctxDrainTasks(ctx) {
 
 
 function ctxDrained(ctx) {
-    if (!ctx.final || ctx.tasks.length !== 0 || ctx.refused) {
-        ctxReport(ctx, 'tasks=' + ctx.tasks.length + ' fulfilled='
+    if (!ctx.final || taskCount(ctx) !== 0 || ctx.refused) {
+        ctxReport(ctx, 'tasks=' + taskCount(ctx) + ' fulfilled='
                        + ctx.fulfilled + ' rejected=' + ctx.rejected
                        + (ctx.refused ? ' refused=' + ctx.refused : ''));
     }
@@ -660,6 +695,14 @@ function protoNextFetchEvent() {
      * calls on njs 0.7.9 (this runs per request)
      */
     Object.setPrototypeOf(p, {
+        /*
+         * the defaults of run()'s literal, which has a context (the
+         * constructor sets both): a property of a new object costs ~400
+         * instructions on QuickJS, where this object is made once
+         */
+        _waitUntil: null,
+        _passThrough: false,
+
         get request() { return this._request; },
 
         /* extension: a Promise of R's outcome (next/outcome.js) */

@@ -236,6 +236,36 @@ function asEngine(s, decoded) {
 }
 
 
+/*
+ * an object's fields: its own and those its prototypes hold as defaults
+ * for it (data properties named _x), as the runtime's literals leave the
+ * constant ones to their prototype
+ */
+
+function fieldsOf(o) {
+    var out = Object.keys(o), p, k, d, i, names;
+
+    for (p = Object.getPrototypeOf(o); p !== null && p !== Object.prototype;
+         p = Object.getPrototypeOf(p))
+    {
+        names = Object.getOwnPropertyNames(p);
+
+        for (i = 0; i < names.length; i++) {
+            k = names[i];
+            d = Object.getOwnPropertyDescriptor(p, k);
+
+            if (k.charAt(0) === '_' && 'value' in d
+                && typeof d.value !== 'function' && out.indexOf(k) === -1)
+            {
+                out.push(k);
+            }
+        }
+    }
+
+    return out.sort();
+}
+
+
 function mockRequest(o) {
     var k, vars, raw, uri, decoded, headers, key;
 
@@ -295,6 +325,7 @@ export default {
     deferred: deferred,
     binary: binary,
     mockRequest: mockRequest,
+    fieldsOf: fieldsOf,
     t: t,
     failed: function () { return failed; }
 };

@@ -363,8 +363,9 @@ test('made as literals: the same objects as their constructors make',
     n = new server.NextFetchEvent({ request: ev.request, page: '/middleware',
                                     context: { waitUntil: function () {} } });
     t.ok(ev instanceof server.NextFetchEvent, 'the event: a NextFetchEvent');
-    t.deepIs(Object.keys(ev).sort(), Object.keys(n).sort(),
-             'the event: the fields of new NextFetchEvent()');
+    t.deepIs(tap.fieldsOf(ev), Object.keys(n).sort(),
+             'the event: the fields of new NextFetchEvent(), own or defaults');
+    t.is(ev._waitUntil, null, 'its task list: the context\'s');
     t.is(ev.sourcePage, n.sourcePage, 'sourcePage');
 });
 
@@ -426,6 +427,31 @@ test('geo from nginx variables, else undefined', function (t) {
     server.serve(function (request) { s.b = request.geo; }, {})
         .handle(tap.mockRequest({}));
     t.is(s.b, undefined, 'none configured');
+});
+
+
+test('geo first, then headers, url, cookies (from the same nginx request)',
+     function (t) {
+    var s = {};
+    var r = tap.mockRequest({ uri: '/g?x=1',
+                              headers: [['Host', 'g.com'],
+                                        ['Cookie', 'a=1']],
+                              variables: { middleware_geo_country: 'NL',
+                                           middleware_matched: '1' } });
+
+    server.serve(function (request) {
+        s.geo = request.geo;
+        s.again = request.geo;
+        s.host = request.headers.get('host');
+        s.url = request.url;
+        s.cookie = request.cookies.get('a').value;
+    }, {}).handle(r);
+
+    t.deepIs(s.geo, { country: 'NL' }, 'geo');
+    t.is(s.again, s.geo, 'read once');
+    t.is(s.host, 'g.com', 'headers after geo');
+    t.is(s.url, 'http://g.com/g?x=1', 'url after geo');
+    t.is(s.cookie, '1', 'cookies after geo');
 });
 
 
