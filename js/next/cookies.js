@@ -192,8 +192,16 @@ function stringifyCookie(c) {
 }
 
 
-var SAME_SITE = ['strict', 'lax', 'none'];
-var PRIORITY = ['low', 'medium', 'high'];
+/* sets as functions, not arrays: see util.js (top-level costs) */
+
+function isSameSite(k) {
+    return k === 'strict' || k === 'lax' || k === 'none';
+}
+
+
+function isPriority(k) {
+    return k === 'low' || k === 'medium' || k === 'high';
+}
 
 
 /* a "Set-Cookie" value -> cookie object, as parseSetCookie() */
@@ -246,7 +254,7 @@ function parseSetCookie(setCookie) {
 
     if (attrs.samesite) {
         k = attrs.samesite.toLowerCase();
-        c.sameSite = SAME_SITE.indexOf(k) !== -1 ? k : undefined;
+        c.sameSite = isSameSite(k) ? k : undefined;
     }
 
     if (attrs.secure) {
@@ -255,7 +263,7 @@ function parseSetCookie(setCookie) {
 
     if (attrs.priority) {
         k = attrs.priority.toLowerCase();
-        c.priority = PRIORITY.indexOf(k) !== -1 ? k : undefined;
+        c.priority = isPriority(k) ? k : undefined;
     }
 
     if (attrs.partitioned) {

@@ -309,7 +309,11 @@ function sourceToRegex(source) {
 
 /* --- compile ------------------------------------------------------------- */
 
-var TYPES = ['header', 'cookie', 'query', 'host'];
+/* sets as functions, not arrays: see util.js (top-level costs) */
+
+function isType(t) {
+    return t === 'header' || t === 'cookie' || t === 'query' || t === 'host';
+}
 
 
 function compileConditions(list, what, source) {
@@ -327,10 +331,10 @@ function compileConditions(list, what, source) {
     for (i = 0; i < list.length; i++) {
         c = list[i];
 
-        if (!c || typeof c !== 'object' || TYPES.indexOf(c.type) === -1) {
+        if (!c || typeof c !== 'object' || !isType(c.type)) {
             throw new Error('config.matcher: "' + what + '" item ' + i
                             + ' of "' + source + '" needs a type of '
-                            + TYPES.join(', '));
+                            + 'header, cookie, query, host');
         }
 
         if (c.type !== 'host' && typeof c.key !== 'string') {

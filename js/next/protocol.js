@@ -60,13 +60,37 @@ function escapeName(s) {
  * headers (set-cookie included) in the order they were set
  */
 
-var HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer',
-           'transfer-encoding', 'upgrade'];
+/* sets as functions, not arrays: see util.js (top-level costs) */
 
-var OWN = ['x-middleware-override-headers', 'x-middleware-override-changed',
-           'x-middleware-error',
-           'x-middleware-pass-through', 'x-middleware-set-cookie',
-           'content-length'];
+function isHop(n) {
+    switch (n) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'te':
+    case 'trailer':
+    case 'transfer-encoding':
+    case 'upgrade':
+        return true;
+    }
+
+    return false;
+}
+
+
+function isOwn(n) {
+    switch (n) {
+    case 'x-middleware-override-headers':
+    case 'x-middleware-override-changed':
+    case 'x-middleware-error':
+    case 'x-middleware-pass-through':
+    case 'x-middleware-set-cookie':
+    case 'content-length':
+        return true;
+    }
+
+    return false;
+}
 
 
 function responseFields(res, base) {
@@ -86,7 +110,7 @@ function responseFields(res, base) {
          */
 
         lines = headersMod.foreignLines(res.headers).filter(function (l) {
-            return HOP.indexOf(String(l[0]).toLowerCase()) === -1;
+            return !isHop(String(l[0]).toLowerCase());
         });
     }
 
@@ -103,7 +127,7 @@ function responseFields(res, base) {
         }
 
         if (override !== null
-            && (OWN.indexOf(n) !== -1
+            && (isOwn(n)
                 || n.indexOf('x-middleware-request-') === 0))
         {
             continue;
@@ -342,7 +366,7 @@ function encodeOurs(res, base) {
         }
 
         if (override !== null
-            && (OWN.indexOf(n) !== -1
+            && (isOwn(n)
                 || n.indexOf('x-middleware-request-') === 0))
         {
             continue;

@@ -20,16 +20,25 @@ var Headers = headersMod.Headers;
 var URL = urlMod.URL;
 var NextURL = urlMod.NextURL;
 
-var METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
-
 
 function normalizeMethod(m) {
     if (m === 'GET') {
         return m;
     }
 
-    m = String(m);
-    return (METHODS.indexOf(m.toUpperCase()) !== -1) ? m.toUpperCase() : m;
+    /* the methods the Fetch standard normalizes (not an array: util.js) */
+
+    switch (String(m).toUpperCase()) {
+    case 'DELETE':
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'POST':
+    case 'PUT':
+        return String(m).toUpperCase();
+    }
+
+    return String(m);
 }
 
 

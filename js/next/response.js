@@ -21,8 +21,16 @@ var URL = urlMod.URL;
 var URLSearchParams = urlMod.URLSearchParams;
 var ResponseCookies = cookiesMod.ResponseCookies;
 
-var REDIRECTS = [301, 302, 303, 307, 308];
-var NULL_BODY = [101, 103, 204, 205, 304];
+/* sets as functions, not arrays: see util.js (top-level costs) */
+
+function isRedirect(s) {
+    return s === 301 || s === 302 || s === 303 || s === 307 || s === 308;
+}
+
+
+function isNullBody(s) {
+    return s === 101 || s === 103 || s === 204 || s === 205 || s === 304;
+}
 
 
 /* --- Response ----------------------------------------------------------- */
@@ -79,7 +87,7 @@ Response.redirect = function (url, status) {
 
     status = (status === undefined) ? 302 : status;
 
-    if (REDIRECTS.indexOf(status) === -1) {
+    if (!isRedirect(status)) {
         throw new RangeError('Invalid status code ' + status);
     }
 
@@ -269,7 +277,7 @@ NextResponse.redirect = function (url, init) {
              : ((init && init.status !== undefined && init.status !== null)
                 ? init.status : 307);
 
-    if (REDIRECTS.indexOf(status) === -1) {
+    if (!isRedirect(status)) {
         throw new RangeError('Failed to execute "redirect" on "response": '
                              + 'Invalid status code');
     }
@@ -449,7 +457,7 @@ function responseSetup(self, body, init) {
         type = 'text/plain;charset=UTF-8';
     }
 
-    if (self._body !== null && NULL_BODY.indexOf(status) !== -1) {
+    if (self._body !== null && isNullBody(status)) {
         throw new TypeError("Failed to construct 'Response': Response with "
                             + 'null body status cannot have body');
     }
