@@ -22,23 +22,28 @@ var NextURL = urlMod.NextURL;
 
 
 function normalizeMethod(m) {
+    var u;
+
     if (m === 'GET') {
         return m;
     }
 
     /* the methods the Fetch standard normalizes (not an array: util.js) */
 
-    switch (String(m).toUpperCase()) {
+    m = String(m);
+    u = m.toUpperCase();
+
+    switch (u) {
     case 'DELETE':
     case 'GET':
     case 'HEAD':
     case 'OPTIONS':
     case 'POST':
     case 'PUT':
-        return String(m).toUpperCase();
+        return u;
     }
 
-    return String(m);
+    return m;
 }
 
 

@@ -274,10 +274,10 @@ function binaryToUnicode(s) {
 
 /*
  * Percent-encode a Unicode string: bytes of its UTF-8 form for which
- * keep(byte) is false become %XX.
+ * inSet(byte) is true (the percent-encode set) become %XX.
  */
 
-function percentEncode(s, keep) {
+function percentEncode(s, inSet) {
     var i, b, bytes, out;
 
     if (ASCII.test(s)) {
@@ -285,8 +285,8 @@ function percentEncode(s, keep) {
 
         for (i = 0; i < s.length; i++) {
             b = s.charCodeAt(i);
-            out += keep(b) ? s.charAt(i)
-                           : '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+            out += inSet(b) ? '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15)
+                            : s.charAt(i);
         }
 
         return out;
@@ -297,8 +297,8 @@ function percentEncode(s, keep) {
 
     for (i = 0; i < bytes.length; i++) {
         b = bytes[i];
-        out += keep(b) ? String.fromCharCode(b)
-                       : '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+        out += inSet(b) ? '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15)
+                        : String.fromCharCode(b);
     }
 
     return out;
