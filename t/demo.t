@@ -22,9 +22,8 @@ plan(skip_all => 'the demo does not run under ./build.sh asan')
     if $ENV{TEST_NGINX_ASAN};
 
 # three consecutive free ports: the demo's PORT, PORT+1, PORT+2, below
-# Linux's ephemeral range (32768 and up): there a connect() to a port
-# nothing listens on yet can meet itself (a TCP self-connect) and pass for
-# the demo being up
+# Linux's ephemeral range (32768 and up), where a connect() to a port
+# nothing listens on yet can meet itself (a TCP self-connect)
 
 sub free_base {
     for (1 .. 200) {
@@ -82,11 +81,27 @@ END {
     }
 }
 
+# up: an HTTP answer on the port. A connect alone is not enough: the
+# demo's "nginx -t" opens the listening sockets too (then closes them),
+# and a connect to a port nothing listens on yet can meet itself
+
+sub answers {
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Timeout => 2) or return 0;
+    return 0 if $s->sockport() == $port;
+    print $s "GET / HTTP/1.0\r\nHost: 127.0.0.1:$port\r\n\r\n";
+    my $line = '';
+    my $rin = '';
+    vec($rin, fileno($s), 1) = 1;
+    return 0 unless select(my $rout = $rin, undef, undef, 2);
+    sysread($s, $line, 16);
+    return $line =~ /^HTTP\/1\.[01] /;
+}
+
 my $up = 0;
 for (1 .. 600) {    # 30 s: a loaded machine, a chroot
     last if waitpid($pid, WNOHANG) == $pid;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    if ($s && $s->sockport() != $port) { $up = 1; last }
+    if (answers()) { $up = 1; last }
     sleep 0.05;
 }
 
