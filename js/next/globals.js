@@ -33,10 +33,11 @@ var current = function () { return null; };
  * request (the requests of the http{}'s other njs handlers too), and
  * each function declared there costs ~230 instructions each time.  The
  * top level keeps the shells below, which hand each call to the body.
- * Done only for modules that a request through the middleware seldom
- * needs (here: console, structuredClone, atob, ... are made on first use):
- * on the njs engine a body that is loaded costs about twice what its
- * declarations cost at the top level (bench/RESULTS.md, fifth round).
+ * Only for a module that a request through the middleware seldom
+ * loads (here: console, structuredClone, atob, ... are made on first use):
+ * once loaded, each shell call adds a call and a lookup (~730
+ * instructions on njs 0.7.9), so a module every request loads costs
+ * more this way (bench/RESULTS.md, fifth round).
  */
 
 var I = null;
@@ -84,8 +85,6 @@ function atob(input) {
 function btoa(input) {
     return (I || load()).btoa(input);
 }
-
-
 
 
 /* g[name], made by make() when first read; assignable */
