@@ -1,0 +1,126 @@
+// bench/micro's middleware steps: the runtime driven by the njs CLI (no
+// nginx), through server.serve(step).handle() with a mock request object
+// shaped as F's njs request (the variables and headers fromNginx() reads).
+// bench/micro writes @N@, @STEP@ and @TOKEN@; handle() runs N + 3 times,
+// one microtask turn apart, as nginx would run it once per request.
+
+import server from 'next/server.js';
+import urlMod from 'next/url.js';
+import util from 'next/util.js';
+import jwt from 'jwt.js';
+import p from 'p.js';
+
+var NextResponse = server.NextResponse;
+var TOKEN = '@TOKEN@';
+var N = @N@;
+var STEP = '@STEP@';
+
+// $middleware_headers (QuickJS reads it) and r.rawHeadersIn (njs) of
+// GET /dashboard as wrk sends it with the session cookie
+var LINES = 'Host\nhost\n127.0.0.1:8080\nUser-Agent\nuser-agent\nwrk\n'
+            + 'Accept\naccept\n*/*\nCookie\ncookie\n__session=' + TOKEN
+            + '\n';
+var RAW = [['Host', '127.0.0.1:8080'], ['User-Agent', 'wrk'],
+           ['Accept', '*/*'], ['Cookie', '__session=' + TOKEN]];
+var HREF = 'http://127.0.0.1:8080/dashboard';
+
+function nop() {}
+
+function mock() {
+    return {
+        method: 'GET',
+        variables: { request_uri: '/dashboard', request_id: 'req-1',
+                     middleware_request_id: 'req-1',
+                     middleware_scheme: 'http', middleware_matched: '1',
+                     middleware_headers: LINES, host: '127.0.0.1' },
+        rawVariables: { request_uri: '/dashboard' },
+        rawHeadersIn: RAW,
+        remoteAddress: '127.0.0.1',
+        'return': nop, error: nop, warn: nop, log: nop
+    };
+}
+
+function next() {
+    return NextResponse.next();
+}
+
+function copied(request) {
+    return new Headers(request.headers);
+}
+
+var steps = {
+    // the runtime's own work
+    none: function () { return next(); },
+    read: function (request) {
+        return request.headers.get('host') && next();
+    },
+    cookies: function (request) {
+        request.cookies.get('__session');
+        return next();
+    },
+    nextUrl: function (request) {
+        return request.nextUrl.pathname && next();
+    },
+    copy: function (request) { copied(request); return next(); },
+    del: function (request) {
+        copied(request).delete('x-user-id');
+        return next();
+    },
+    set: function (request) {
+        copied(request).set('x-user-id', 'bench');
+        return next();
+    },
+    override: function (request) {
+        return NextResponse.next({ request: { headers: copied(request) } });
+    },
+    overrideSet: function (request) {
+        var h = copied(request);
+
+        h.set('x-user-id', 'bench');
+        return NextResponse.next({ request: { headers: h } });
+    },
+    headers: function (request) {
+        var h = copied(request);
+
+        h.delete('x-user-id');
+        h.set('x-user-id', 'bench');
+        return NextResponse.next({ request: { headers: h } });
+    },
+    redirect: function (request) {
+        return NextResponse.redirect(new URL('/sign-in?redirect_url='
+            + encodeURIComponent('/dashboard'), request.url), 307);
+    },
+    // pieces of nextUrl
+    isAscii: function () {
+        util.isAscii('/dashboard127.0.0.1:8080');
+        return next();
+    },
+    parse: function () { urlMod.parse(HREF, null); return next(); },
+    nextURLOf: function () {
+        return urlMod.nextURLOf(urlMod.parse(HREF, null)).pathname && next();
+    },
+    // the user's work: the JWT check of bench/js/jwt.js
+    verify: function (request) {
+        jwt.subject(request.cookies.get('__session').value,
+                    Date.now() / 1000);
+        return next();
+    },
+    // bench/js/p.js's middleware (the P case of bench/run)
+    P: p.middleware
+};
+
+if (!steps.hasOwnProperty(STEP)) {
+    throw new Error('bench/micro: no step "' + STEP + '"; steps: '
+                    + Object.keys(steps).join(' '));
+}
+
+var handle = server.serve(steps[STEP]).handle;
+
+function loop(i) {
+    if (i < N + 3) {
+        handle(mock());
+        Promise.resolve().then(function () { loop(i + 1); });
+    }
+}
+
+loop(0);
