@@ -23,6 +23,7 @@ var LINES = 'Host\nhost\n127.0.0.1:8080\nUser-Agent\nuser-agent\nwrk\n'
 var RAW = [['Host', '127.0.0.1:8080'], ['User-Agent', 'wrk'],
            ['Accept', '*/*'], ['Cookie', '__session=' + TOKEN]];
 var HREF = 'http://127.0.0.1:8080/dashboard';
+var SIGN_IN = 'http://127.0.0.1:8080/sign-in?redirect_url=%2Fdashboard';
 
 function nop() {}
 
@@ -89,6 +90,24 @@ var steps = {
     redirect: function (request) {
         return NextResponse.redirect(new URL('/sign-in?redirect_url='
             + encodeURIComponent('/dashboard'), request.url), 307);
+    },
+    // pieces of redirect
+    url: function (request) {
+        return request.url && next();
+    },
+    newURL: function (request) {
+        new URL('/sign-in?redirect_url=%2Fdashboard', request.url);
+        return next();
+    },
+    enc: function () {
+        encodeURIComponent('/dashboard');
+        return next();
+    },
+    redirStr: function () {
+        return NextResponse.redirect(SIGN_IN, 307);
+    },
+    redirURL: function () {
+        return NextResponse.redirect(new URL(SIGN_IN), 307);
     },
     // pieces of nextUrl
     isAscii: function () {
