@@ -329,15 +329,11 @@ function encodeHead(status, fields) {
  * The payload of one of our Responses (a Response or NextResponse of
  * this runtime): its Headers hold valid names (tokens, kept in lower
  * case too) and values without CR, LF or NUL, so the head is written at
- * once and one regexp test over it finds whether it is ASCII with no
- * "%" (nothing to escape, a string payload); an ASCII head with "%" has
- * them escaped in one replace(); only a head with other bytes (or a body
- * of bytes) goes through encode().  The fields are those of responseFields(), read from
- * the entries (their lower-case names) without copying the lines.
+ * once; an ASCII head (a string payload) has its "%" escaped, if it
+ * holds any; only a head with other bytes (or a body of bytes) goes
+ * through encode().  The fields are those of responseFields(), read
+ * from the entries (their lower-case names) without copying the lines.
  */
-
-var PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*(?![\s\S])/;
-
 
 function encodeOurs(res, base) {
     var list, i, e, n, override, first, rest, fields, head, body;
@@ -397,14 +393,17 @@ function encodeOurs(res, base) {
         return encode(res._status, responseFields(res, base), body);
     }
 
-    if (!PLAIN_ASCII.test(head)) {
-        if (!util.isAscii(head)) {
-            return encode(res._status, responseFields(res, base), body);
-        }
+    if (!util.isAscii(head)) {
+        return encode(res._status, responseFields(res, base), body);
+    }
 
-        /* "%" is the only escape an ASCII name or value of ours needs */
+    /*
+     * "%" is the only escape an ASCII name or value of ours needs; split
+     * and join cost a third of replace(/%/g) on both engines
+     */
 
-        head = head.replace(/%/g, '%25');
+    if (head.indexOf('%') !== -1) {
+        head = head.split('%').join('%25');
     }
 
     return (typeof body === 'string') ? head + body : head;

@@ -323,6 +323,17 @@ test('fromWire: both models', function (t) {
 });
 
 
+test('isAscii: every kind of char the engines have', function (t) {
+    t.ok(util.isAscii(''), 'empty');
+    t.ok(util.isAscii('MW1 200\n\x00\x7f%\n'), 'controls, DEL, %');
+    t.ok(!util.isAscii('a\x80'), '0x80');
+    t.ok(!util.isAscii('caf\u00e9'), 'Latin-1');
+    t.ok(!util.isAscii('\u20ac'), 'BMP');
+    t.ok(!util.isAscii('\ud83d\ude00'), 'a surrogate pair');
+    t.ok(!util.isAscii('x\ud800'), 'a lone surrogate');
+});
+
+
 test('error reports: name, message, stack', function (t) {
     var e, rep;
 

@@ -335,6 +335,20 @@ test('escaping of % CR LF in values', async function (t) {
 });
 
 
+test('Latin-1 header value: its byte, % escaped', async function (t) {
+    var r = handle(function () {
+        var res = new NextResponse(null, { status: 204 });
+        res.headers.set('x-name', 'caf\u00e9 100%');
+        return res;
+    }, {}, {});
+
+    await tap.ticks();
+
+    t.ok(r.returns[0].body instanceof Uint8Array, 'sent as bytes');
+    t.is(r.payload(), 'MW1 204\nx-name:caf\xe9 100%25\n\n', 'payload');
+});
+
+
 test('error message with CR LF is escaped', async function (t) {
     var r = handle(function () {
         throw new Error('line1\r\nline2 100%');
