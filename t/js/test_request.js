@@ -233,6 +233,25 @@ test('lazy url: read after nextUrl changes', function (t) {
 });
 
 
+test('new URL against request.url and nextUrl, before and after a change',
+     function (t) {
+    var q = seen({ uri: '/a/b?x=1', headers: [['Host', 'h.com']] });
+
+    t.is(new URL('c?y', q.url).href, 'http://h.com/a/c?y', 'request.url');
+    t.is(new URL('/s', q.nextUrl).href, 'http://h.com/s', 'nextUrl');
+
+    q.nextUrl.pathname = '/q/r';
+
+    t.is(new URL('c', q.url).href, 'http://h.com/a/c',
+         'request.url: the URL requested');
+    t.is(new URL('c', q.nextUrl).href, 'http://h.com/q/c',
+         'nextUrl: as changed');
+    t.is(new URL('c', String(q.nextUrl)).href, 'http://h.com/q/c',
+         'nextUrl as a string');
+    t.is(q.nextUrl.href, 'http://h.com/q/r?x=1', 'nextUrl itself kept');
+});
+
+
 test('lazy headers: nginx\'s lines read only when the middleware needs them',
      function (t) {
     var reads = 0, r, q, res, lines;
