@@ -83,16 +83,23 @@ var HEX = '0123456789ABCDEF';
 var encoder = null;
 
 
-function isAscii(s) {
-    if (encoder === null) {
-        if (typeof TextEncoder !== 'function') {
-            return ASCII.test(s);
-        }
+/* one TextEncoder for isAscii() and stringBytes(), made on first use */
 
+function textEncoder() {
+    if (encoder === null) {
         encoder = new TextEncoder();
     }
 
-    return encoder.encode(s).length === s.length;
+    return encoder;
+}
+
+
+function isAscii(s) {
+    if (typeof TextEncoder !== 'function') {
+        return ASCII.test(s);
+    }
+
+    return textEncoder().encode(s).length === s.length;
 }
 
 
@@ -393,7 +400,7 @@ function percentDecode(s) {
 
 function stringBytes(s) {
     if (typeof TextEncoder === 'function') {
-        return new TextEncoder().encode(s);
+        return textEncoder().encode(s);
     }
 
     return new Uint8Array(utf8Encode(s));
