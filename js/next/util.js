@@ -80,26 +80,25 @@ var HEX = '0123456789ABCDEF';
  * the length of a head (bench/micro).
  */
 
+/*
+ * one TextEncoder for isAscii() and stringBytes(), made on first use;
+ * isAscii() tests it for null, not the global (a typeof of the global
+ * and a call per test measured +8 k per request on njs 1.0)
+ */
+
 var encoder = null;
 
 
-/* one TextEncoder for isAscii() and stringBytes(), made on first use */
-
-function textEncoder() {
+function isAscii(s) {
     if (encoder === null) {
+        if (typeof TextEncoder !== 'function') {
+            return ASCII.test(s);
+        }
+
         encoder = new TextEncoder();
     }
 
-    return encoder;
-}
-
-
-function isAscii(s) {
-    if (typeof TextEncoder !== 'function') {
-        return ASCII.test(s);
-    }
-
-    return textEncoder().encode(s).length === s.length;
+    return encoder.encode(s).length === s.length;
 }
 
 
@@ -400,7 +399,11 @@ function percentDecode(s) {
 
 function stringBytes(s) {
     if (typeof TextEncoder === 'function') {
-        return textEncoder().encode(s);
+        if (encoder === null) {
+            encoder = new TextEncoder();
+        }
+
+        return encoder.encode(s);
     }
 
     return new Uint8Array(utf8Encode(s));
