@@ -104,8 +104,9 @@ typedef struct {
     ngx_msec_t                      start;
     ngx_msec_t                      elapsed;       /* to the decision */
 
-    u_char                          request_id[32];
-    size_t                          request_id_len;
+    u_char                          request_id[32];  /* R's, read on */
+    size_t                          request_id_len;  /* first use */
+    unsigned                        request_id_set:1;
     unsigned                        https:1;
 
     unsigned                        waiting:1;     /* R returned NGX_AGAIN */
@@ -142,7 +143,8 @@ struct ngx_http_middleware_fake_s {
     size_t                          max_size_conf; /* as configured */
     ngx_msec_t                      background_timeout;
 
-    ngx_str_t                       request_id;    /* R's, in F's pool */
+    ngx_str_t                       request_id;    /* R's, on first */
+    u_char                          request_id_data[32];   /* use */
     ngx_http_middleware_outcome_t  *outcome;       /* R's, in F's pool */
     ngx_uint_t                      tasks;         /* reported by the */
     ngx_uint_t                      fulfilled;     /* runtime: waitUntil */
@@ -152,6 +154,7 @@ struct ngx_http_middleware_fake_s {
     ngx_msec_t                      queue_start;
 
     unsigned                        https:1;       /* R's scheme */
+    unsigned                        request_id_set:1;
     unsigned                        matched:1;     /* by the module */
     unsigned                        body:1;        /* R's body copied */
     unsigned                        reported:1;    /* outcomes known */
@@ -224,6 +227,8 @@ void ngx_http_middleware_wake(ngx_http_middleware_ctx_t *ctx);
 ngx_http_middleware_ctx_t *ngx_http_middleware_create_ctx(
     ngx_http_request_t *r);
 ngx_http_middleware_ctx_t *ngx_http_middleware_get_ctx(ngx_http_request_t *r);
+void ngx_http_middleware_read_request_id(ngx_http_middleware_ctx_t *ctx);
+ngx_str_t *ngx_http_middleware_request_id(ngx_http_middleware_fake_t *fake);
 void ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     ngx_chain_t *payload, size_t size, ngx_uint_t status);
 void ngx_http_middleware_fail(ngx_http_middleware_ctx_t *ctx,

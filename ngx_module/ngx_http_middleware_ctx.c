@@ -25,10 +25,8 @@ static void ngx_http_middleware_timeout_handler(ngx_event_t *ev);
 ngx_http_middleware_ctx_t *
 ngx_http_middleware_create_ctx(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t               *cln;
-    ngx_http_variable_value_t        *v;
-    ngx_http_middleware_ctx_t        *ctx;
-    ngx_http_middleware_main_conf_t  *mmcf;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_middleware_ctx_t  *ctx;
 
     ctx = ngx_calloc(sizeof(ngx_http_middleware_ctx_t), r->connection->log);
     if (ctx == NULL) {
@@ -55,16 +53,7 @@ ngx_http_middleware_create_ctx(ngx_http_request_t *r)
     ctx->timer.data = ctx;
     ctx->timer.log = r->connection->log;
 
-    /* F reports R's $request_id, so that both sides' logs can be joined */
-
-    mmcf = ngx_http_get_module_main_conf(r, ngx_http_middleware_module);
-
-    v = ngx_http_get_indexed_variable(r, mmcf->request_id_index);
-
-    if (v && !v->not_found) {
-        ctx->request_id_len = ngx_min(v->len, sizeof(ctx->request_id));
-        ngx_memcpy(ctx->request_id, v->data, ctx->request_id_len);
-    }
+    /* R's $request_id is read on first use (see below) */
 
 #if (NGX_HTTP_SSL)
     ctx->https = r->connection->ssl ? 1 : 0;
@@ -109,6 +98,78 @@ ngx_http_middleware_get_ctx(ngx_http_request_t *r)
     }
 
     return NULL;
+}
+
+
+/*
+ * F reports R's $request_id, so that both sides' logs can be joined.  It is
+ * read when first needed, not when E is made: nginx makes it with
+ * RAND_bytes() (7 k instructions, a tenth of a hand-written auth_request
+ * with njs), and most runs never log, report an outcome or ask for it.
+ * Read from R while R lives, it is R's own (cached by R: its access log
+ * and proxy_set_header see the same); when R ends with F still running, it
+ * is read then (R's log phase or the cleanup of its pool), so that F's
+ * later log lines have it.
+ */
+
+void
+ngx_http_middleware_read_request_id(ngx_http_middleware_ctx_t *ctx)
+{
+    ngx_http_request_t               *r;
+    ngx_http_variable_value_t        *v;
+    ngx_http_middleware_main_conf_t  *mmcf;
+
+    r = ctx->request;
+
+    if (ctx->request_id_set || r == NULL) {
+        return;
+    }
+
+    ctx->request_id_set = 1;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_middleware_module);
+
+    v = ngx_http_get_indexed_variable(r, mmcf->request_id_index);
+
+    if (v && !v->not_found) {
+        ctx->request_id_len = ngx_min(v->len, sizeof(ctx->request_id));
+        ngx_memcpy(ctx->request_id, v->data, ctx->request_id_len);
+    }
+}
+
+
+/* F's copy of R's $request_id (empty if R ended before it was read) */
+
+ngx_str_t *
+ngx_http_middleware_request_id(ngx_http_middleware_fake_t *fake)
+{
+    ngx_http_middleware_ctx_t  *ctx;
+
+    if (fake->request_id_set) {
+        return &fake->request_id;
+    }
+
+    fake->request_id.data = fake->request_id_data;
+
+    ctx = fake->ctx;
+
+    if (ctx == NULL) {
+        /* F was detached from E: nothing more to learn */
+        fake->request_id_set = 1;
+        return &fake->request_id;
+    }
+
+    ngx_http_middleware_read_request_id(ctx);
+
+    if (!ctx->request_id_set) {
+        return &fake->request_id;
+    }
+
+    fake->request_id_set = 1;
+    fake->request_id.len = ctx->request_id_len;
+    ngx_memcpy(fake->request_id_data, ctx->request_id, ctx->request_id_len);
+
+    return &fake->request_id;
 }
 
 
@@ -318,6 +379,11 @@ ngx_http_middleware_cleanup(void *data)
 
     /* normally done in R's log phase already */
     ngx_http_middleware_outcome_record(ctx);
+
+    if (ctx->fake) {
+        /* F goes on: its later log lines still name R */
+        (void) ngx_http_middleware_request_id(ctx->fake);
+    }
 
     ctx->request = NULL;
 

@@ -122,6 +122,11 @@ ngx_http_middleware_outcome_log_handler(ngx_http_request_t *r)
 
     if (ctx) {
         ngx_http_middleware_outcome_record(ctx);
+
+        if (ctx->fake) {
+            /* F goes on after R: its later log lines still name R */
+            (void) ngx_http_middleware_request_id(ctx->fake);
+        }
     }
 
     return NGX_OK;
@@ -393,6 +398,8 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
     }
 
     json->data = p;
+
+    ngx_http_middleware_read_request_id(ctx);
 
     s.data = ctx->request_id;
     s.len = ctx->request_id_len;

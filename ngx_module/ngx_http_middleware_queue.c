@@ -90,7 +90,8 @@ ngx_http_middleware_background(ngx_http_middleware_fake_t *fake)
                       "middleware: background queue full "
                       "(middleware_background_max %ui), %ui waitUntil "
                       "task(s) of request \"%V\" shed",
-                      mmcf->background_max, fake->tasks, &fake->request_id);
+                      mmcf->background_max, fake->tasks,
+                      ngx_http_middleware_request_id(fake));
 
         fake->shed = 1;
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_SHED, 1);
@@ -133,7 +134,8 @@ ngx_http_middleware_undecided(ngx_http_middleware_fake_t *fake,
                       "middleware: background queue full "
                       "(middleware_background_max %ui), undecided detached "
                       "request of request \"%V\" (%s) cancelled",
-                      mmcf->background_max, &fake->request_id, why);
+                      mmcf->background_max,
+                      ngx_http_middleware_request_id(fake), why);
 
         fake->shed = 1;
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_BG_SHED, 1);
@@ -208,7 +210,8 @@ ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
     if (reason && !fake->delivered) {
         ngx_log_error(NGX_LOG_WARN, c->log, 0,
                       "middleware: undecided detached request of request "
-                      "\"%V\" %s after %M ms", &fake->request_id, reason,
+                      "\"%V\" %s after %M ms",
+                      ngx_http_middleware_request_id(fake), reason,
                       ngx_current_msec - c->start_time);
 
     } else if (reason) {
@@ -217,8 +220,9 @@ ngx_http_middleware_cancel(ngx_http_middleware_fake_t *fake,
 
         ngx_log_error(NGX_LOG_WARN, c->log, 0,
                       "middleware: %ui pending waitUntil task(s) of request "
-                      "\"%V\" %s after %M ms", pending, &fake->request_id,
-                      reason, ngx_current_msec - c->start_time);
+                      "\"%V\" %s after %M ms", pending,
+                      ngx_http_middleware_request_id(fake), reason,
+                      ngx_current_msec - c->start_time);
     }
 
     if (!fake->shed) {

@@ -425,15 +425,6 @@ ngx_http_middleware_init_connection(ngx_http_request_t *r,
     fake->https = ctx->https;
     fake->matched = ctx->matched;
 
-    fake->request_id.len = ctx->request_id_len;
-    fake->request_id.data = ngx_pnalloc(pool, ctx->request_id_len + 1);
-    if (fake->request_id.data == NULL) {
-        goto failed;
-    }
-
-    ngx_memcpy(fake->request_id.data, ctx->request_id, ctx->request_id_len);
-    fake->request_id.data[ctx->request_id_len] = '\0';
-
     fc->data = fake;
 
     return fc;
@@ -804,6 +795,7 @@ static u_char *
 ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
 {
     u_char                      *p;
+    ngx_str_t                   *id;
     ngx_http_request_t          *r;
     ngx_http_middleware_fake_t  *fake;
 
@@ -821,9 +813,10 @@ ngx_http_middleware_log_error(ngx_log_t *log, u_char *buf, size_t len)
     len -= p - buf;
     buf = p;
 
-    if (fake->request_id.len) {
-        p = ngx_snprintf(buf, len, ", request_id: \"%V\"",
-                         &fake->request_id);
+    id = ngx_http_middleware_request_id(fake);
+
+    if (id->len) {
+        p = ngx_snprintf(buf, len, ", request_id: \"%V\"", id);
         len -= p - buf;
         buf = p;
     }

@@ -429,7 +429,7 @@ ngx_http_middleware_sink_accept(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "middleware: sink.send() of request \"%V\" without a "
                       "\"middleware_sink\" in this server: event dropped",
-                      &fake->request_id);
+                      ngx_http_middleware_request_id(fake));
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_SINK_DROPPED, 1);
         return NGX_HTTP_NOT_FOUND;
     }
@@ -438,7 +438,8 @@ ngx_http_middleware_sink_accept(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "middleware_sink \"%V\": event of request \"%V\" "
                       "dropped: %uz bytes, it must be 1 to %uz",
-                      &sink->name, &fake->request_id, len, sink->size - 1);
+                      &sink->name, ngx_http_middleware_request_id(fake), len,
+                      sink->size - 1);
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_SINK_DROPPED, 1);
         return NGX_HTTP_BAD_REQUEST;
     }
@@ -478,7 +479,7 @@ ngx_http_middleware_sink_accept(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "middleware_sink \"%V\": event of request \"%V\" "
                       "dropped: it contains a line break", &sink->name,
-                      &fake->request_id);
+                      ngx_http_middleware_request_id(fake));
         ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_SINK_DROPPED, 1);
         return NGX_HTTP_BAD_REQUEST;
     }

@@ -158,6 +158,7 @@ static ngx_int_t
 ngx_http_middleware_request_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_str_t                        *id;
     ngx_http_variable_value_t        *rv;
     ngx_http_middleware_fake_t       *fake;
     ngx_http_middleware_main_conf_t  *mmcf;
@@ -165,8 +166,9 @@ ngx_http_middleware_request_id_variable(ngx_http_request_t *r,
     fake = ngx_http_middleware_fake(r);
 
     if (fake) {
-        return ngx_http_middleware_value(v, fake->request_id.data,
-                                         fake->request_id.len);
+        id = ngx_http_middleware_request_id(fake);
+
+        return ngx_http_middleware_value(v, id->data, id->len);
     }
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_middleware_module);

@@ -504,7 +504,7 @@ function nginxRequest(req) {
  * url, nextUrl) are made on first use, from R's header lines, which do not
  * change while the middleware runs: a middleware that reads none of them
  * does not pay for them.  module: whether the C module is loaded
- * ($middleware_request_id is defined), when the caller knows (else it is
+ * ($middleware_scheme is defined), when the caller knows (else it is
  * read here).  What only request.url / nextUrl need (scheme, request
  * target, $host) is read from nginx on first use of those.
  */
@@ -536,7 +536,7 @@ function nginxBody(req) {
     }
 
     if (module === undefined && exposed === undefined) {
-        module = (variable(r, 'middleware_request_id') !== undefined);
+        module = (variable(r, 'middleware_scheme') !== undefined);
     }
 
     try {

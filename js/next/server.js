@@ -103,8 +103,6 @@ var contextDefaults = null;
 
 
 function newContext(r) {
-    var id;
-
     if (contextDefaults === null) {
         contextDefaults = {
             __proto__: Context.prototype,
@@ -118,23 +116,35 @@ function newContext(r) {
             afterQueue: null,
             outcomePromise: null,
             final: false,             /* send() made the final report */
-            api: null                 /* made on first use: contextApi() */
+            api: null,                /* made on first use: contextApi() */
+            id: null,                 /* requestId, read on first use */
+
+            /*
+             * R's $request_id, read when first asked for: nginx makes it
+             * with RAND_bytes() (~7 k instructions) on first read, and
+             * most requests never log or ask for it
+             */
+            get requestId() {
+                if (this.id === null) {
+                    this.id = variable(this.r, 'middleware_request_id')
+                              || variable(this.r, 'request_id') || '';
+                }
+
+                return this.id;
+            }
         };
     }
 
     /*
-     * $middleware_request_id exists only with the module loaded; without
-     * it, assigning the module's variables would throw (and njs logs
-     * noise when that happens inside a promise job)
+     * $middleware_scheme exists only with the module loaded; without it,
+     * assigning the module's variables would throw (and njs logs noise
+     * when that happens inside a promise job)
      */
-
-    id = variable(r, 'middleware_request_id');
 
     return {
         __proto__: contextDefaults,
         r: r,
-        module: (id !== undefined),
-        requestId: id || variable(r, 'request_id') || ''
+        module: (variable(r, 'middleware_scheme') !== undefined)
     };
 }
 

@@ -30,6 +30,43 @@ test('undefined result: next', async function (t) {
 });
 
 
+/* a request whose $middleware_request_id counts its reads in n */
+
+function countedIds(mw, n) {
+    var r = tap.mockRequest({ uri: '/' });
+
+    /* nginx makes $request_id (RAND_bytes) on its first read */
+    Object.defineProperty(r.variables, 'middleware_request_id', {
+        get: function () { n.reads++; return 'rid-' + n.reads; },
+        enumerable: true, configurable: true
+    });
+    server.serve(mw, {}).handle(r);
+    return r;
+}
+
+
+test('$middleware_request_id read only when asked for', async function (t) {
+    var n = { reads: 0 }, ids = [], plain, asked;
+
+    plain = countedIds(function () { return NextResponse.next(); }, n);
+    await tap.ticks();
+    t.is(plain.payload(), 'MW1 200\nx-middleware-next:1\n\n', 'next');
+    t.is(n.reads, 0, 'a request that does not ask reads no id');
+
+    asked = countedIds(function (request, event) {
+        var ctx = server.getRequestExecutionContext();
+
+        ids.push(ctx.requestId, ctx.requestId);
+        event.waitUntil(Promise.resolve());
+        return NextResponse.next();
+    }, n);
+    await tap.ticks();
+    t.is(n.reads, 1, 'asked twice: read once');
+    t.is(ids.join(','), 'rid-1,rid-1', 'the same id both times');
+    t.like(asked.payload(), /^MW1 200\n/, 'decided');
+});
+
+
 test('null result: next, sent synchronously', function (t) {
     var r = handle(function () { return null; }, {}, { uri: '/' });
 
