@@ -273,6 +273,21 @@ ngx_http_middleware_account(ngx_http_middleware_fake_t *fake)
         total = settled;
     }
 
+    if (total > settled && !fake->cancelled && !fake->shed) {
+        /*
+         * F ended by itself with tasks unsettled: a promise that nothing
+         * left in nginx's event loop (no timer, no fetch) will ever
+         * settle, so njs finished F.  Lost work all the same: said and
+         * counted as cancelled, not as completed
+         */
+        ngx_log_error(NGX_LOG_WARN, fake->request->connection->log, 0,
+                      "middleware: %ui waitUntil task(s) of request \"%V\" "
+                      "never settled: nothing was left to settle them "
+                      "when the detached request ended, cancelled",
+                      total - settled, ngx_http_middleware_request_id(fake));
+        fake->cancelled = 1;
+    }
+
     ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS, total);
     ngx_http_middleware_count(NGX_HTTP_MIDDLEWARE_TASKS_FULFILLED,
                               fake->fulfilled);

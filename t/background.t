@@ -58,6 +58,12 @@ async function middleware(request, event) {
         return NextResponse.next();
     }
 
+    if (p === '/never') {
+        /* nothing in nginx's event loop will ever settle it */
+        event.waitUntil(new Promise(function () {}));
+        return NextResponse.next();
+    }
+
     if (p === '/hang' || p === '/shed') {
         event.waitUntil(ngx.fetch(SINK + '/hang?tag=' + tag));
         return NextResponse.next();
@@ -227,6 +233,20 @@ ok($t->wait_for_log(qr/\[warn\].*waitUntil task rejected \(request \w+\): .*task
 ok($t->wait_for(sub {
        metric('nginx_middleware_tasks_total{state="rejected"}') == $rejected + 1
    }, 5), 'rejected task: counted');
+
+# --- a task nothing can settle: F ends by itself, the loss is said --------
+
+my $cancelled = metric('nginx_middleware_tasks_total{state="cancelled"}');
+my $bg_cancelled = metric('nginx_middleware_background_total{state="cancelled"}');
+$r = $t->http_get('/never');
+is(status($r), 200, 'never settled: response unaffected');
+ok($t->wait_for_log(qr/\[warn\].*1 waitUntil task\(s\) of request "\w+" never settled/, 5),
+   'never settled: logged at warn with the request id');
+ok($t->wait_for(sub {
+       metric('nginx_middleware_tasks_total{state="cancelled"}') == $cancelled + 1
+       && metric('nginx_middleware_background_total{state="cancelled"}')
+          == $bg_cancelled + 1
+   }, 5), 'never settled: counted as cancelled (task and detached request)');
 
 # --- the time limit cancels a task that never settles ---------------------
 
