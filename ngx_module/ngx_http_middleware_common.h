@@ -227,7 +227,6 @@ void ngx_http_middleware_wake(ngx_http_middleware_ctx_t *ctx);
 ngx_http_middleware_ctx_t *ngx_http_middleware_create_ctx(
     ngx_http_request_t *r);
 ngx_http_middleware_ctx_t *ngx_http_middleware_get_ctx(ngx_http_request_t *r);
-void ngx_http_middleware_read_request_id(ngx_http_middleware_ctx_t *ctx);
 ngx_str_t *ngx_http_middleware_request_id(ngx_http_middleware_fake_t *fake);
 void ngx_http_middleware_deliver(ngx_http_middleware_ctx_t *ctx,
     ngx_chain_t *payload, size_t size, ngx_uint_t status);

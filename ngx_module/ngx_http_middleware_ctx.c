@@ -17,6 +17,8 @@
  */
 
 
+static void ngx_http_middleware_read_request_id(
+    ngx_http_middleware_ctx_t *ctx);
 static void ngx_http_middleware_cleanup(void *data);
 static void ngx_http_middleware_resume_handler(ngx_event_t *ev);
 static void ngx_http_middleware_timeout_handler(ngx_event_t *ev);
@@ -108,11 +110,11 @@ ngx_http_middleware_get_ctx(ngx_http_request_t *r)
  * check in njs), and most runs never log, report an outcome or ask for it.
  * Read from R while R lives, it is R's own (cached by R: its access log
  * and proxy_set_header see the same); when R ends with F still running, it
- * is read then (R's log phase or the cleanup of its pool), so that F's
- * later log lines have it.
+ * is read then (ngx_http_middleware_outcome_record(), from R's log phase or
+ * the cleanup of its pool), so that F's later log lines have it.
  */
 
-void
+static void
 ngx_http_middleware_read_request_id(ngx_http_middleware_ctx_t *ctx)
 {
     ngx_http_request_t               *r;
@@ -377,13 +379,8 @@ ngx_http_middleware_cleanup(void *data)
         }
     }
 
-    /* normally done in R's log phase already */
+    /* normally done in R's log phase already (R's $request_id for F too) */
     ngx_http_middleware_outcome_record(ctx);
-
-    if (ctx->fake) {
-        /* F goes on: its later log lines still name R */
-        (void) ngx_http_middleware_request_id(ctx->fake);
-    }
 
     ctx->request = NULL;
 

@@ -122,11 +122,6 @@ ngx_http_middleware_outcome_log_handler(ngx_http_request_t *r)
 
     if (ctx) {
         ngx_http_middleware_outcome_record(ctx);
-
-        if (ctx->fake) {
-            /* F goes on after R: its later log lines still name R */
-            (void) ngx_http_middleware_request_id(ctx->fake);
-        }
     }
 
     return NGX_OK;
@@ -159,6 +154,9 @@ ngx_http_middleware_outcome_record(ngx_http_middleware_ctx_t *ctx)
         /* F has ended: nobody can ask any more */
         return;
     }
+
+    /* F goes on after R: its later log lines still name R */
+    (void) ngx_http_middleware_request_id(fake);
 
     out = ngx_http_middleware_outcome_get(fake);
     if (out == NULL) {
@@ -399,7 +397,7 @@ ngx_http_middleware_outcome_render(ngx_http_request_t *r,
 
     json->data = p;
 
-    ngx_http_middleware_read_request_id(ctx);
+    /* read by ngx_http_middleware_outcome_record() */
 
     s.data = ctx->request_id;
     s.len = ctx->request_id_len;
