@@ -31,6 +31,19 @@ size_t mw_header_plain_line(const mw_header_t *h, unsigned char *out);
 int mw_header_name_eq(const unsigned char *name, size_t len,
     const char *lowcase);
 
+/* 1 if the n bytes of name are those of lowcase, in any case */
+int mw_header_eq_lower(const unsigned char *name, const char *lowcase,
+    size_t n);
+
+/*
+ * mw_header_name_eq() with a string literal: the length is known at
+ * compile time and compared inline, so a name of another length costs
+ * no call (the decision's fields are classified by many of these)
+ */
+#define mw_header_name_is(name, len, lit)                                     \
+    ((len) == sizeof(lit) - 1                                                 \
+     && mw_header_eq_lower(name, lit, sizeof(lit) - 1))
+
 /* 1 if the name starts with "x-middleware-" (any case) */
 int mw_header_is_protocol(const unsigned char *name, size_t len);
 

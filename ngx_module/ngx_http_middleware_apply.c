@@ -607,7 +607,7 @@ ngx_http_middleware_add_headers(ngx_http_request_t *r,
             continue;
         }
 
-        if (mw_header_name_eq(h->name.data, h->name.len, "content-type")) {
+        if (mw_header_name_is(h->name.data, h->name.len, "content-type")) {
             r->headers_out.content_type.data = h->value.data;
             r->headers_out.content_type.len = h->value.len;
             r->headers_out.content_type_len = h->value.len;
@@ -626,7 +626,7 @@ ngx_http_middleware_add_headers(ngx_http_request_t *r,
             }
         }
 
-        if (j < i && !mw_header_name_eq(h->name.data, h->name.len,
+        if (j < i && !mw_header_name_is(h->name.data, h->name.len,
                                         "set-cookie"))
         {
             if (ngx_http_middleware_join_header(r, h->name.data, h->name.len,
@@ -708,7 +708,7 @@ ngx_http_middleware_add_header(ngx_http_request_t *r, u_char *name,
 
     removed = 0;
 
-    if (!mw_header_name_eq(name, name_len, "set-cookie")) {
+    if (!mw_header_name_is(name, name_len, "set-cookie")) {
 
         for (part = &r->headers_out.headers.part; part; part = part->next) {
             h = part->elts;
@@ -744,13 +744,13 @@ ngx_http_middleware_add_header(ngx_http_request_t *r, u_char *name,
     h->next = NULL;
 #endif
 
-    if (mw_header_name_eq(name, name_len, "server")) {
+    if (mw_header_name_is(name, name_len, "server")) {
         r->headers_out.server = h;
 
-    } else if (mw_header_name_eq(name, name_len, "date")) {
+    } else if (mw_header_name_is(name, name_len, "date")) {
         r->headers_out.date = h;
 
-    } else if (mw_header_name_eq(name, name_len, "last-modified")) {
+    } else if (mw_header_name_is(name, name_len, "last-modified")) {
         r->headers_out.last_modified = h;
         r->headers_out.last_modified_time = -1;
     }

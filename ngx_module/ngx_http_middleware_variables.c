@@ -366,7 +366,7 @@ ngx_http_middleware_headers_variable(ngx_http_request_t *r,
             continue;
         }
 
-        if (mw_header_name_eq(h[i].key.data, h[i].key.len, "cookie")
+        if (mw_header_name_is(h[i].key.data, h[i].key.len, "cookie")
             && ++cookies > 1)
         {
             /* the runtime joins several Cookie lines into one */

@@ -16,15 +16,22 @@
 #define MW_DECISION_MAGIC          "MW1 "
 #define MW_DECISION_MAGIC_LEN      (sizeof(MW_DECISION_MAGIC) - 1)
 
-/* the fields of docs/PROTOCOL.md */
-#define MW_F_NEXT                  "x-middleware-next"
-#define MW_F_REWRITE               "x-middleware-rewrite"
-#define MW_F_OVERRIDE              "x-middleware-override-headers"
-#define MW_F_CHANGED               "x-middleware-override-changed"
-#define MW_F_REQUEST               "x-middleware-request-"
+/*
+ * the fields of docs/PROTOCOL.md; MW_S_* are their names after the
+ * "x-middleware-" prefix, which a field is tested for once
+ */
+#define MW_F_PREFIX                "x-middleware-"
+#define MW_F_PREFIX_LEN            (sizeof(MW_F_PREFIX) - 1)
+#define MW_S_NEXT                  "next"
+#define MW_S_REWRITE               "rewrite"
+#define MW_S_OVERRIDE              "override-headers"
+#define MW_S_CHANGED               "override-changed"
+#define MW_S_REQUEST               "request-"
+#define MW_S_ERROR                 "error"
+#define MW_S_PASS_THROUGH          "pass-through"
+#define MW_F_REWRITE               MW_F_PREFIX MW_S_REWRITE
+#define MW_F_REQUEST               MW_F_PREFIX MW_S_REQUEST
 #define MW_F_REQUEST_LEN           (sizeof(MW_F_REQUEST) - 1)
-#define MW_F_ERROR                 "x-middleware-error"
-#define MW_F_PASS_THROUGH          "x-middleware-pass-through"
 #define MW_F_LOCATION              "location"
 
 /*
@@ -36,6 +43,21 @@
 
 #define mw_decision_lower(c)                                                  \
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
+
+
+/* what a field is, found once per field (mw_decision_field_kind()) */
+typedef enum {
+    MW_K_RESPONSE = 0,          /* not a protocol field: a response header */
+    MW_K_LOCATION,
+    MW_K_NEXT,
+    MW_K_REWRITE,
+    MW_K_ERROR,
+    MW_K_PASS_THROUGH,
+    MW_K_OVERRIDE,
+    MW_K_CHANGED,
+    MW_K_REQUEST,               /* x-middleware-request-* */
+    MW_K_PROTOCOL               /* another x-middleware-* field: ignored */
+} mw_decision_field_kind_e;
 
 
 /* what the classification of the fields found besides d itself */
@@ -53,13 +75,14 @@ static int mw_decision_status(unsigned char *p, size_t len,
     mw_decision_t *d, char *err, size_t errlen);
 static int mw_decision_field(unsigned char *p, unsigned char *last,
     mw_header_t *h, char *err, size_t errlen);
+static unsigned char mw_decision_field_kind(const mw_header_t *h);
 static int mw_decision_classify(mw_decision_t *d, mw_header_t *fields,
-    size_t n, mw_decision_seen_t *seen, char *err, size_t errlen);
+    const unsigned char *kinds, size_t n, mw_decision_seen_t *seen,
+    char *err, size_t errlen);
 static int mw_decision_override_list(const mw_header_t *h, char *err,
     size_t errlen);
 static int mw_decision_request(mw_decision_t *d, mw_header_t *fields,
-    size_t n, size_t nrequest, mw_alloc_t *a);
-static int mw_decision_is_list(const mw_decision_t *d, const mw_header_t *h);
+    const unsigned char *kinds, size_t n, size_t nrequest, mw_alloc_t *a);
 static int mw_decision_name_cmp(const void *one, const void *two);
 static int mw_decision_kind(mw_decision_t *d, mw_decision_seen_t *seen,
     char *err, size_t errlen);
@@ -76,7 +99,9 @@ static void mw_decision_error(char *err, size_t errlen, const char *fmt, ...);
  *
  *   1. find the empty line and count the fields, so that one array holds
  *      them all and the limit is enforced before anything is allocated;
- *   2. split, unescape and validate each field in place;
+ *   2. split, unescape and validate each field in place, and find what
+ *      it is (its kind, kept after the array: no name is compared
+ *      twice);
  *   3. classify them: protocol fields fill d, x-middleware-request-* fields
  *      listed by the override are copied to their own array, and the other
  *      fields are compacted at the front of the first array, which becomes
@@ -90,7 +115,7 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     int                  rc;
     size_t               i, n, nother;
     mw_header_t         *fields;
-    unsigned char       *p, *lf, *end;
+    unsigned char       *p, *lf, *end, *kinds;
     mw_decision_seen_t   seen;
 
     memset(d, 0, sizeof(mw_decision_t));
@@ -150,12 +175,17 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     d->body.len = end - (lf + 1);
 
     fields = NULL;
+    kinds = NULL;
 
     if (n > 0) {
-        fields = a->alloc(a->data, n * sizeof(mw_header_t));
+        /* the kind of each field follows the array */
+
+        fields = a->alloc(a->data, n * (sizeof(mw_header_t) + 1));
         if (fields == NULL) {
             goto nomem;
         }
+
+        kinds = (unsigned char *) (fields + n);
     }
 
     p = payload + MW_DECISION_MAGIC_LEN + 4;
@@ -167,10 +197,14 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
             return MW_ERROR;
         }
 
+        kinds[i] = mw_decision_field_kind(&fields[i]);
+
         p = lf + 1;
     }
 
-    if (mw_decision_classify(d, fields, n, &seen, err, errlen) != MW_OK) {
+    if (mw_decision_classify(d, fields, kinds, n, &seen, err, errlen)
+        != MW_OK)
+    {
         return MW_ERROR;
     }
 
@@ -185,7 +219,9 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     }
 
     if ((d->override && seen.nrequest > 0) || d->changed) {
-        if (mw_decision_request(d, fields, n, seen.nrequest, a) != MW_OK) {
+        if (mw_decision_request(d, fields, kinds, n, seen.nrequest, a)
+            != MW_OK)
+        {
             goto nomem;
         }
     }
@@ -200,14 +236,9 @@ mw_decision_parse(unsigned char *payload, size_t len, mw_decision_t *d,
     }
 
     for (i = 0; i < n; i++) {
-        if (mw_header_is_protocol(fields[i].name.data, fields[i].name.len)
-            || mw_header_name_eq(fields[i].name.data, fields[i].name.len,
-                                 MW_F_LOCATION))
-        {
-            continue;
+        if (kinds[i] == MW_K_RESPONSE) {
+            fields[d->response.nelts++] = fields[i];
         }
-
-        fields[d->response.nelts++] = fields[i];
     }
 
     return MW_OK;
@@ -251,7 +282,7 @@ static int
 mw_decision_is_request(const unsigned char *p, size_t len)
 {
     return len > MW_F_REQUEST_LEN
-           && mw_header_name_eq(p, MW_F_REQUEST_LEN, MW_F_REQUEST);
+           && mw_header_eq_lower(p, MW_F_REQUEST, MW_F_REQUEST_LEN);
 }
 
 
@@ -369,6 +400,61 @@ mw_decision_field(unsigned char *p, unsigned char *last, mw_header_t *h,
 }
 
 
+/* the kind of a field, by its (unescaped, valid) name */
+
+static unsigned char
+mw_decision_field_kind(const mw_header_t *h)
+{
+    size_t          sl;
+    unsigned char  *sn;
+
+    if (mw_header_name_is(h->name.data, h->name.len, MW_F_LOCATION)) {
+        return MW_K_LOCATION;
+    }
+
+    if (!mw_header_is_protocol(h->name.data, h->name.len)) {
+        return MW_K_RESPONSE;
+    }
+
+    /* the name after the prefix */
+
+    sn = h->name.data + MW_F_PREFIX_LEN;
+    sl = h->name.len - MW_F_PREFIX_LEN;
+
+    if (mw_header_name_is(sn, sl, MW_S_NEXT)) {
+        return MW_K_NEXT;
+    }
+
+    if (mw_header_name_is(sn, sl, MW_S_REWRITE)) {
+        return MW_K_REWRITE;
+    }
+
+    if (mw_header_name_is(sn, sl, MW_S_ERROR)) {
+        return MW_K_ERROR;
+    }
+
+    if (mw_header_name_is(sn, sl, MW_S_PASS_THROUGH)) {
+        return MW_K_PASS_THROUGH;
+    }
+
+    if (mw_header_name_is(sn, sl, MW_S_OVERRIDE)) {
+        return MW_K_OVERRIDE;
+    }
+
+    if (mw_header_name_is(sn, sl, MW_S_CHANGED)) {
+        return MW_K_CHANGED;
+    }
+
+    if (sl >= sizeof(MW_S_REQUEST) - 1
+        && mw_header_eq_lower(sn, MW_S_REQUEST, sizeof(MW_S_REQUEST) - 1))
+    {
+        return MW_K_REQUEST;
+    }
+
+    return MW_K_PROTOCOL;
+}
+
+
 /*
  * Protocol fields set d; for a repeated field the last one wins, except
  * x-middleware-override-headers, whose lists add up.  "location" is kept
@@ -377,8 +463,9 @@ mw_decision_field(unsigned char *p, unsigned char *last, mw_header_t *h,
  */
 
 static int
-mw_decision_classify(mw_decision_t *d, mw_header_t *fields, size_t n,
-    mw_decision_seen_t *seen, char *err, size_t errlen)
+mw_decision_classify(mw_decision_t *d, mw_header_t *fields,
+    const unsigned char *kinds, size_t n, mw_decision_seen_t *seen,
+    char *err, size_t errlen)
 {
     size_t        i;
     mw_header_t  *h;
@@ -387,60 +474,51 @@ mw_decision_classify(mw_decision_t *d, mw_header_t *fields, size_t n,
     for (i = 0; i < n; i++) {
         h = &fields[i];
 
-        if (mw_header_name_eq(h->name.data, h->name.len,
-                              MW_F_LOCATION))
-        {
+        switch (kinds[i]) {
+
+        case MW_K_LOCATION:
             d->location = h->value;
-            continue;
-        }
+            break;
 
-        if (!mw_header_is_protocol(h->name.data, h->name.len)) {
+        case MW_K_RESPONSE:
             seen->nresponse++;
-            continue;
-        }
+            break;
 
-        if (mw_header_name_eq(h->name.data, h->name.len, MW_F_NEXT)) {
+        case MW_K_NEXT:
             seen->next = 1;
+            break;
 
-        } else if (mw_header_name_eq(h->name.data, h->name.len,
-                                     MW_F_REWRITE))
-        {
+        case MW_K_REWRITE:
             seen->rewrite = 1;
             d->rewrite = h->value;
+            break;
 
-        } else if (mw_header_name_eq(h->name.data, h->name.len,
-                                     MW_F_ERROR))
-        {
+        case MW_K_ERROR:
             seen->error = 1;
             d->error = h->value;
+            break;
 
-        } else if (mw_header_name_eq(h->name.data, h->name.len,
-                                     MW_F_PASS_THROUGH))
-        {
+        case MW_K_PASS_THROUGH:
             d->pass_through = (h->value.len == 1 && h->value.data[0] == '1');
+            break;
 
-        } else if (mw_header_name_eq(h->name.data, h->name.len,
-                                     MW_F_OVERRIDE))
-        {
+        case MW_K_OVERRIDE:
+        case MW_K_CHANGED:
             if (mw_decision_override_list(h, err, errlen) != MW_OK) {
                 return MW_ERROR;
             }
 
-            d->override = 1;
+            if (kinds[i] == MW_K_OVERRIDE) {
+                d->override = 1;
 
-        } else if (mw_header_name_eq(h->name.data, h->name.len,
-                                     MW_F_CHANGED))
-        {
-            if (mw_decision_override_list(h, err, errlen) != MW_OK) {
-                return MW_ERROR;
+            } else {
+                d->changed = 1;
             }
 
-            d->changed = 1;
+            break;
 
-        } else if (h->name.len >= MW_F_REQUEST_LEN
-                   && mw_header_name_eq(h->name.data, MW_F_REQUEST_LEN,
-                                        MW_F_REQUEST))
-        {
+        case MW_K_REQUEST:
+
             /* the whole name is a token, so is any non-empty part of it */
 
             if (h->name.len == MW_F_REQUEST_LEN) {
@@ -451,6 +529,10 @@ mw_decision_classify(mw_decision_t *d, mw_header_t *fields, size_t n,
             }
 
             seen->nrequest++;
+            break;
+
+        default: /* MW_K_PROTOCOL */
+            break;
         }
     }
 
@@ -496,20 +578,25 @@ mw_decision_override_list(const mw_header_t *h, char *err, size_t errlen)
  */
 
 static int
-mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
-    size_t nrequest, mw_alloc_t *a)
+mw_decision_request(mw_decision_t *d, mw_header_t *fields,
+    const unsigned char *kinds, size_t n, size_t nrequest, mw_alloc_t *a)
 {
+    unsigned char   list;
     size_t          i, nlisted;
     mw_str_t       *listed, key;
     mw_header_t    *h, *r;
     unsigned char  *p, *last, *s, *e;
+
+    /* the fields whose list names the request headers of the decision */
+
+    list = d->override ? MW_K_OVERRIDE : MW_K_CHANGED;
 
     /* count, then collect the non-empty names of every list */
 
     nlisted = 0;
 
     for (i = 0; i < n; i++) {
-        if (!mw_decision_is_list(d, &fields[i])) {
+        if (kinds[i] != list) {
             continue;
         }
 
@@ -535,7 +622,7 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
     nlisted = 0;
 
     for (i = 0; i < n; i++) {
-        if (!mw_decision_is_list(d, &fields[i])) {
+        if (kinds[i] != list) {
             continue;
         }
 
@@ -563,10 +650,9 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
     for (i = 0; nrequest > 0 && i < n; i++) {
         h = &fields[i];
 
-        if (h->name.len <= MW_F_REQUEST_LEN
-            || !mw_header_name_eq(h->name.data, MW_F_REQUEST_LEN,
-                                  MW_F_REQUEST))
-        {
+        /* longer than the prefix: classify() refused the prefix alone */
+
+        if (kinds[i] != MW_K_REQUEST) {
             continue;
         }
 
@@ -595,16 +681,6 @@ mw_decision_request(mw_decision_t *d, mw_header_t *fields, size_t n,
     }
 
     return MW_OK;
-}
-
-
-/* the fields whose list names the request headers of the decision */
-
-static int
-mw_decision_is_list(const mw_decision_t *d, const mw_header_t *h)
-{
-    return mw_header_name_eq(h->name.data, h->name.len,
-                             d->override ? MW_F_OVERRIDE : MW_F_CHANGED);
 }
 
 
@@ -789,6 +865,12 @@ mw_decision_unescape(unsigned char *p, size_t len)
 {
     size_t          i;
     unsigned char  *d;
+
+    /* the usual field has no escape: one memchr() then */
+
+    if (memchr(p, '%', len) == NULL) {
+        return len;
+    }
 
     for (i = 0; i < len; i++) {
         if (p[i] != '%') {

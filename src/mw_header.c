@@ -14,15 +14,26 @@
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
 
 
-static int mw_header_is_tchar(unsigned char c);
 static int mw_header_has_prefix(const unsigned char *name, size_t len,
     const char *lowcase);
 static int mw_header_in(const unsigned char *name, size_t len,
     const char *const *list);
 
 
-/* RFC 9110 tchar besides ALPHA and DIGIT */
-static const char  mw_header_tchars[] = "!#$%&'*+-.^_`|~";
+/*
+ * RFC 9110 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", one bit per byte
+ * (a test per byte of every name the module checks, so a table)
+ */
+static const uint32_t  mw_header_tchar[] = {
+    0x00000000,  /* 0x00-0x1f: none */
+    0x03ff6cfa,  /* ?>=< ;:98 7654 3210 /.-, +*)( '&%$ #"!  */
+    0xc7fffffe,  /* _^]\ [ZYX WVUT SRQP ONML KJIH GFED CBA@ */
+    0x57ffffff,  /*  ~}| {zyx wvut srqp onml kjih gfed cba` */
+    0x00000000, 0x00000000, 0x00000000, 0x00000000   /* 0x80-0xff: none */
+};
+
+#define mw_header_is_tchar(c)                                                 \
+    (mw_header_tchar[(c) >> 5] & (1U << ((c) & 0x1f)))
 
 
 /* the lists of docs/PROTOCOL.md, in the same order */
@@ -146,18 +157,37 @@ mw_header_plain_line(const mw_header_t *h, unsigned char *out)
 int
 mw_header_name_eq(const unsigned char *name, size_t len, const char *lowcase)
 {
-    if (strlen(lowcase) != len) {
-        return 0;
+    return strlen(lowcase) == len && mw_header_eq_lower(name, lowcase, len);
+}
+
+
+int
+mw_header_eq_lower(const unsigned char *name, const char *lowcase, size_t n)
+{
+    size_t         i;
+    unsigned char  c;
+
+    for (i = 0; i < n; i++) {
+        c = name[i];
+
+        /* to lower case without a branch: 0x20 added to A-Z only */
+        c |= (unsigned char) ((unsigned char) (c - 'A') < 26) << 5;
+
+        if (c != (unsigned char) lowcase[i]) {
+            return 0;
+        }
     }
 
-    return mw_header_has_prefix(name, len, lowcase);
+    return 1;
 }
 
 
 int
 mw_header_is_protocol(const unsigned char *name, size_t len)
 {
-    return mw_header_has_prefix(name, len, "x-middleware-");
+    return len >= sizeof("x-middleware-") - 1
+           && mw_header_eq_lower(name, "x-middleware-",
+                                 sizeof("x-middleware-") - 1);
 }
 
 
@@ -256,19 +286,6 @@ mw_header_override(const mw_headers_t *orig, const struct mw_decision_s *d,
     return MW_OK;
 }
 
-
-static int
-mw_header_is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9')
-        || (c >= 'a' && c <= 'z')
-        || (c >= 'A' && c <= 'Z'))
-    {
-        return 1;
-    }
-
-    return memchr(mw_header_tchars, c, sizeof(mw_header_tchars) - 1) != NULL;
-}
 
 
 /* case-insensitive: name starts with the lower-case literal */

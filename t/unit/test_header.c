@@ -281,6 +281,53 @@ START_TEST(test_name_eq)
 END_TEST
 
 
+/* every byte against every lower-case literal byte: only A-Z fold */
+
+START_TEST(test_name_eq_bytes)
+{
+    int            c, l, want;
+    char           lit[2];
+    unsigned char  b;
+
+    for (c = 0; c < 256; c++) {
+        for (l = 1; l < 256; l++) {
+            if (l >= 'A' && l <= 'Z') {
+                continue;        /* not a lower-case literal */
+            }
+
+            want = ((c >= 'A' && c <= 'Z') ? (c | 0x20) : c) == l;
+
+            b = (unsigned char) c;
+            lit[0] = (char) l;
+            lit[1] = '\0';
+
+            ck_assert_msg(mw_header_name_eq(&b, 1, lit) == want,
+                          "byte 0x%02x against 0x%02x", c, l);
+            ck_assert_msg(mw_header_eq_lower(&b, lit, 1) == want,
+                          "byte 0x%02x against 0x%02x (n)", c, l);
+        }
+    }
+}
+END_TEST
+
+
+/* the literal form: its length compared first */
+
+START_TEST(test_name_is)
+{
+    const unsigned char  *n = (const unsigned char *) "X-User-Id: 1";
+
+    ck_assert_int_eq(mw_header_name_is(n, 9, "x-user-id"), 1);
+    ck_assert_int_eq(mw_header_name_is(n, 8, "x-user-id"), 0);
+    ck_assert_int_eq(mw_header_name_is(n, 10, "x-user-id"), 0);
+    ck_assert_int_eq(mw_header_name_is(n, 9, "x-user-ix"), 0);
+    ck_assert_int_eq(mw_header_name_is(n, 0, ""), 1);
+    ck_assert_int_eq(mw_header_name_is(n, 1, "x"), 1);
+    ck_assert_int_eq(mw_header_name_is(n, 1, "-"), 0);
+}
+END_TEST
+
+
 /* --- mw_header_is_protocol ------------------------------------------------ */
 
 
@@ -795,6 +842,8 @@ header_suite(void)
     tcase_add_test(tc, test_value_valid);
     tcase_add_test(tc, test_plain_line);
     tcase_add_test(tc, test_name_eq);
+    tcase_add_test(tc, test_name_eq_bytes);
+    tcase_add_test(tc, test_name_is);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("lists");
