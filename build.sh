@@ -22,6 +22,9 @@
 # ./build.sh bundle IN -o OUT [--target njs-0.7|njs-0.8|qjs]
 #                                a Next.js middleware.ts / proxy.ts into one
 #                                njs module for js_import (tools/bundle)
+# ./build.sh runtime [OUTDIR]    the runtime of js/ as one file, for the
+#                                njs engine (default build/js: js_path
+#                                build/js; tools/runtime)
 # ./build.sh matrix [STACK...]   every suite on every supported stack
 #                                (tools/matrix/run; deb12 deb13 org-njs
 #                                org-qjs), one table at the end
@@ -39,18 +42,23 @@ nginx_src=""
 cmd=build
 fuzz_seconds=60
 
-if [ "${1:-}" = bundle ]; then
+if [ "${1:-}" = bundle ] || [ "${1:-}" = runtime ]; then
     # tools/ installs its npm dependencies on first use (or after a change)
+    tool=$1
     shift
     if [ ! -f "$top/tools/node_modules/.package-lock.json" ] \
        || [ "$top/tools/package-lock.json" -nt \
             "$top/tools/node_modules/.package-lock.json" ]
     then
         command -v npm >/dev/null || {
-            echo "build.sh bundle: needs Node.js >= 18 and npm" >&2; exit 1; }
+            echo "build.sh $tool: needs Node.js >= 18 and npm" >&2; exit 1; }
         printf '==> npm ci (tools/)\n' >&2
         (cd "$top/tools" && npm ci --no-audit --no-fund --loglevel=error \
             >&2) || exit 1
+    fi
+    if [ "$tool" = runtime ]; then
+        # the runtime as one file: js_path <OUTDIR> (default build/js)
+        exec node "$top/tools/runtime" "${1:-${MW_BUILD_DIR:-$top/build}/js}"
     fi
     exec node "$top/tools/bundle" "$@"
 fi
@@ -64,7 +72,7 @@ while [ $# -gt 0 ]; do
         install|uninstall|deb|deb-test) cmd=$1; shift ;;
         fuzz) cmd=fuzz; shift
               case "${1:-}" in [0-9]*) fuzz_seconds=$1; shift ;; esac ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         bench) cmd=bench; shift; break ;;
         matrix) shift; exec "$top/tools/matrix/run" "$@" ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
@@ -276,6 +284,19 @@ run_prove() {
     log "integration tests (prove, real nginx)"
     (cd "$top" && TEST_NGINX_MODULE="$build/ngx_http_middleware_module.so" \
         prove -I t/lib ${PROVE_ARGS:-} t/*.t)
+}
+
+# the integration suite again, on the runtime built as one file (what
+# "./build.sh runtime" makes for js_path): needs Node.js and tools/' npm
+# packages, like ./build.sh bundle
+run_prove_built() {
+    if ! command -v node > /dev/null; then
+        log "no Node.js: the suite on the built runtime is skipped"
+        return 0
+    fi
+    "$top/build.sh" runtime "$build/js" > /dev/null || return 1
+    log "on the runtime built as one file ($build/js)"
+    TEST_NGINX_JS="$build/js" run_prove
 }
 
 # --- install, packages ----------------------------------------------------
@@ -539,6 +560,7 @@ case "$cmd" in
         run_unit || rc=1
         run_js || rc=1
         run_prove || rc=1
+        run_prove_built || rc=1
         if [ $rc -ne 0 ]; then
             echo "build.sh test: FAILED" >&2
             exit 1

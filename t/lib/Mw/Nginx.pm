@@ -130,7 +130,9 @@ sub expand {
     # once on QUIT, without the graceful drain the tests check; valgrind
     # follows the forked worker (one log per process)
 
-    my $http = "js_path $REPO/js;\n"
+    # TEST_NGINX_JS: the runtime built as one file (./build.sh runtime)
+    # instead of the sources
+    my $http = "js_path " . ($ENV{TEST_NGINX_JS} || "$REPO/js") . ";\n"
         . ($ENGINE ? "js_engine $ENGINE;\n" : '')
         . "access_log $d/access.log;\n"
         . join('', map { "${_}_temp_path $d/${_}_temp;\n" }

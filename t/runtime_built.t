@@ -1,0 +1,147 @@
+#!/usr/bin/perl
+
+# The runtime built as one file (./build.sh runtime, tools/runtime): nginx
+# with js_path at the result runs a middleware on it (the decision is
+# applied), and each other file of js/next is a module giving its part of
+# that one runtime: Headers of next/headers.js is the runtime's, a parser
+# set through next/useragent.js is the one server.userAgent() uses.  A
+# source file of another form is refused with its name and line.  (The
+# whole integration suite on the built runtime: ./build.sh test, or
+# TEST_NGINX_JS=<dir> prove.)
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use Mw::Nginx qw(status header body);
+
+my $repo = Mw::Nginx::repo();
+
+plan skip_all => 'no Node.js'
+    unless system('node -v > /dev/null 2>&1') == 0
+           && (-d "$repo/tools/node_modules/esbuild"
+               || system('npm -v > /dev/null 2>&1') == 0);
+
+my $t = Mw::Nginx->new();
+my $rt = $t->testdir() . '/rt';
+
+my $out = `$repo/build.sh runtime $rt 2>&1`;
+is($?, 0, 'the runtime is built') or diag($out);
+
+for my $f (qw(server headers useragent util url cookies outcome)) {
+    ok(-s "$rt/next/$f.js", "next/$f.js");
+}
+
+unlike(slurp("$rt/next/server.js"), qr/^import /m,
+       'next/server.js imports nothing: one file');
+
+$t->write_file('mw.js', <<'EOF');
+import server from 'next/server.js';
+import headersMod from 'next/headers.js';
+import ua from 'next/useragent.js';
+
+function parser(input) {
+    return { browser: { name: 'parsed ' + input } };
+}
+
+ua.setParser(parser);
+
+function middleware(request) {
+    var res = server.NextResponse.next();
+
+    res.headers.set('x-built', typeof server.__part);
+    res.headers.set('x-same', String(headersMod.Headers === server.Headers
+                                     && Headers === server.Headers));
+    res.headers.set('x-ua', server.userAgent(request).browser.name);
+    res.headers.set('x-path', request.nextUrl.pathname);
+    return res;
+}
+
+export default server.serve(middleware, { matcher: '/app/:path*' });
+EOF
+
+# the built runtime first: njs looks in js_path in the order given
+$t->write_file_expand('nginx.conf', <<'EOF');
+%%TEST_GLOBALS%%
+
+worker_processes 1;
+
+events {
+    worker_connections 64;
+}
+
+http {
+    js_path %%TESTDIR%%/rt;
+    %%TEST_GLOBALS_HTTP%%
+
+    js_import mw from %%TESTDIR%%/mw.js;
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+
+        location / {
+            middleware @mw;
+            return 200 "upstream $http_x_user_id\n";
+        }
+
+        location @mw {
+            js_content mw.handle;
+        }
+    }
+}
+EOF
+
+$t->run();
+
+my $r = $t->http("GET /app/x HTTP/1.0\r\nHost: localhost\r\n"
+                 . "User-Agent: test-agent\r\n\r\n");
+is(status($r), 200, 'the request went on');
+is(header($r, 'x-built'), 'function', 'on the built runtime');
+is(header($r, 'x-path'), '/app/x', 'the middleware decided');
+is(header($r, 'x-same'), 'true', 'next/headers.js: the runtime\'s Headers');
+is(header($r, 'x-ua'), 'parsed test-agent',
+   'next/useragent.js: its parser is the runtime\'s');
+
+$r = $t->http_get('/other');
+is(header($r, 'x-built'), undef, 'the matcher skips /other');
+
+$t->stop();
+$t->no_alerts_ok();
+
+# a source of another form is refused, named
+
+my $src = $t->testdir() . '/src';
+mkdir "$src";
+mkdir "$src/js";
+mkdir "$src/js/next";
+mkdir "$src/tools";
+symlink("$repo/tools/node_modules", "$src/tools/node_modules");
+system("cp", "$repo/tools/runtime", "$src/tools/runtime");
+write_to("$src/js/next/server.js",
+         "import { a } from './a.js';\nexport default { a: a };\n");
+$out = `node $src/tools/runtime $src/out 2>&1`;
+isnt($?, 0, 'a named import is refused');
+like($out, qr/server\.js:1: not "import name from/, 'with file and line');
+
+write_to("$src/js/next/server.js", "function a() {}\nexport default a;\n");
+$out = `node $src/tools/runtime $src/out 2>&1`;
+isnt($?, 0, 'a default export that is not a literal is refused');
+like($out, qr/server\.js: no "export default \{/, 'with the file');
+
+done_testing();
+
+
+sub slurp {
+    my ($f) = @_;
+    open my $fh, '<', $f or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub write_to {
+    my ($f, $s) = @_;
+    open my $fh, '>', $f or die "$f: $!";
+    print $fh $s;
+    close $fh;
+}
