@@ -14,8 +14,6 @@
     (unsigned char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
 
 
-static int mw_header_has_prefix(const unsigned char *name, size_t len,
-    const char *lowcase);
 static int mw_header_in(const unsigned char *name, size_t len,
     const char *const *list);
 
@@ -31,6 +29,11 @@ static const uint32_t  mw_header_tchar[] = {
     0x57ffffff,  /*  ~}| {zyx wvut srqp onml kjih gfed cba` */
     0x00000000, 0x00000000, 0x00000000, 0x00000000   /* 0x80-0xff: none */
 };
+
+/* case-insensitive: name starts with the lower-case literal */
+#define mw_header_has_prefix(name, len, lit)                                  \
+    ((len) >= sizeof(lit) - 1                                                 \
+     && mw_header_eq_lower(name, lit, sizeof(lit) - 1))
 
 #define mw_header_is_tchar(c)                                                 \
     (mw_header_tchar[(c) >> 5] & (1U << ((c) & 0x1f)))
@@ -185,9 +188,7 @@ mw_header_eq_lower(const unsigned char *name, const char *lowcase, size_t n)
 int
 mw_header_is_protocol(const unsigned char *name, size_t len)
 {
-    return len >= sizeof("x-middleware-") - 1
-           && mw_header_eq_lower(name, "x-middleware-",
-                                 sizeof("x-middleware-") - 1);
+    return mw_header_has_prefix(name, len, "x-middleware-");
 }
 
 
@@ -284,27 +285,6 @@ mw_header_override(const mw_headers_t *orig, const struct mw_decision_s *d,
     }
 
     return MW_OK;
-}
-
-
-
-/* case-insensitive: name starts with the lower-case literal */
-
-static int
-mw_header_has_prefix(const unsigned char *name, size_t len,
-    const char *lowcase)
-{
-    size_t  i;
-
-    for (i = 0; lowcase[i] != '\0'; i++) {
-        if (i == len
-            || mw_header_lower(name[i]) != (unsigned char) lowcase[i])
-        {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 

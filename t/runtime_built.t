@@ -109,7 +109,7 @@ is(header($r, 'x-built'), undef, 'the matcher skips /other');
 $t->stop();
 $t->no_alerts_ok();
 
-# a source of another form is refused, named
+# a source of another form is refused, named; one of the form is built
 
 my $src = $t->testdir() . '/src';
 mkdir "$src";
@@ -128,6 +128,27 @@ write_to("$src/js/next/server.js", "function a() {}\nexport default a;\n");
 $out = `node $src/tools/runtime $src/out 2>&1`;
 isnt($?, 0, 'a default export that is not a literal is refused');
 like($out, qr/server\.js: no "export default \{/, 'with the file');
+
+# the export literal is the file's last statement, nested literals in it
+write_to("$src/js/next/server.js", <<'EOF');
+function serve() { return 1; }
+
+export default {
+    serve: serve,
+    sink: {
+        send: serve
+    }
+};
+EOF
+$out = `node $src/tools/runtime $src/out 2>&1`;
+is($?, 0, 'an export literal with a nested one is built') or diag($out);
+like(slurp("$src/out/next/server.js"), qr/sink: __mw_sink/,
+     'its nested entry exported');
+
+# the same sources, the same file
+$out = `$repo/build.sh runtime $rt.2 2>&1`;
+is(slurp("$rt.2/next/server.js"), slurp("$rt/next/server.js"),
+   'built twice: the same file');
 
 done_testing();
 
