@@ -96,7 +96,11 @@ function isOwn(n) {
 function responseFields(res, base) {
     var lines, first, rest, fields, i, n, override;
 
-    if (res._headers instanceof Headers) {
+    if (res._headers === null) {
+        /* a plain one (response.js): its entries, its Headers not made */
+        lines = res._hlist.map(function (e) { return [e.name, e.value]; });
+
+    } else if (res._headers instanceof Headers) {
         /* ours: not through the getter, which would make the view */
         lines = res._headers._lines();
 
@@ -338,7 +342,7 @@ function encodeHead(status, fields) {
 function encodeOurs(res, base) {
     var list, i, e, n, override, first, rest, fields, head, body;
 
-    list = res._headers._list;
+    list = (res._headers !== null) ? res._headers._list : res._hlist;
     override = res._override || null;
 
     /* NextResponse.next() as it was made: the constant */

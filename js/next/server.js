@@ -225,7 +225,9 @@ function decision(res, base) {
         return protocol.next();
     }
 
-    if (res instanceof Response && res._headers instanceof Headers) {
+    if (res instanceof Response
+        && (res._headers === null || res._headers instanceof Headers))
+    {
         return protocol.encodeOurs(res, base);
     }
 
