@@ -71,6 +71,40 @@ my @js = map { s{.*/}{}r } glob("$repo/js/next/*.js");
 is(scalar(grep { $have{"/usr/share/nginx/middleware/js/next/$_"} } @js),
    scalar(@js), 'every file of js/next');
 
+# the runtime built as one file when Node.js is there, its sources
+# without it or with MW_RUNTIME=sources (build.sh runtime_dir)
+
+sub slurp {
+    my ($f) = @_;
+    open my $fh, '<', $f or die "$f: $!";
+    local $/;
+    return <$fh>;
+}
+
+my $node = system('sh', '-c', 'command -v node > /dev/null') == 0;
+my $server = slurp("$dest/usr/share/nginx/middleware/js/next/server.js");
+
+if ($node) {
+    like($server, qr{^ \* next/server\.js: the runtime of js/next as one file}m,
+         'with Node.js: the runtime built as one file');
+    like($out, qr/the runtime built as one file/, '... and install says so');
+
+} else {
+    is($server, slurp("$repo/js/next/server.js"),
+       'without Node.js: the sources');
+    like($out, qr/no Node\.js: the runtime's sources/, '... and install says so');
+}
+
+my $src_dest = "$d/dest-sources";
+($rc, $out) = build_sh('install', DESTDIR => $src_dest, MODULE => $module,
+                       MW_RUNTIME => 'sources');
+is($rc, 0, 'install with MW_RUNTIME=sources') or diag($out);
+is(scalar(grep { slurp("$src_dest/usr/share/nginx/middleware/js/next/$_")
+                 eq slurp("$repo/js/next/$_") } @js),
+   scalar(@js), '... installs the sources of js/next');
+($rc, $out) = build_sh('uninstall', DESTDIR => $src_dest);
+is($rc, 0, '... and uninstalls them') or diag($out);
+
 is(readlink("$dest/etc/nginx/modules-enabled/60-mod-http-middleware.conf"),
    '/usr/share/nginx/modules-available/mod-http-middleware.conf',
    'modules-enabled link points where the package puts it');
