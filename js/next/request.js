@@ -480,12 +480,15 @@ function nginxRequest(req) {
     var host, lines;
 
     /*
-     * QuickJS only: there the check of r.rawHeadersIn is the dear part;
-     * the njs engine tests regexps through PCRE at a few instructions per
-     * byte, less than making the variable's string and splitting it
+     * the module's checked lines when it gives them: on QuickJS the check
+     * of r.rawHeadersIn costs ~150 instructions per byte; on the njs
+     * engine its PCRE test costs a few, but r.rawHeadersIn's arrays, the
+     * string the test runs on and the lower-casing cost more than the
+     * variable and its split (P 889 k -> 885 k on njs 0.7.9, 743 k ->
+     * 736 k on njs 1.0, bench/RESULTS.md ninth round)
      */
 
-    lines = util.QUICKJS ? variable(req._r, 'middleware_headers') : undefined;
+    lines = variable(req._r, 'middleware_headers');
     req._headers = (lines !== undefined) ? plainHeaders(lines)
                    : nginxHeaders(req._r, req._r.rawHeadersIn || []);
     host = nginxHost;
