@@ -316,10 +316,10 @@ install_layout() {
 }
 
 # the runtime's directory to install (its next/*.js): the runtime built as
-# one file ("./build.sh runtime") when Node.js is there,
-# which costs a request ~50 k instructions less on the njs engine (it
-# re-runs every imported module's top level per request); its sources
-# without Node.js or with MW_RUNTIME=sources.  Both hold the same files.
+# one file ("./build.sh runtime") when Node.js is there, which costs a
+# request ~50 k instructions less on the njs engine (it re-runs every
+# imported module's top level per request); its sources without Node.js
+# or with MW_RUNTIME=sources.  Both hold the same files.
 runtime_dir() {
     if [ "${MW_RUNTIME:-}" = sources ]; then
         log "the runtime's sources (MW_RUNTIME=sources)"

@@ -93,16 +93,24 @@ function isOwn(n) {
 }
 
 
+/*
+ * the header entries of one of our Responses, not through its getter
+ * (which would make the request view): a plain one's (response.js) when
+ * its Headers is not made
+ */
+
+function ownEntries(res) {
+    return (res._headers !== null) ? res._headers._list : res._hlist;
+}
+
+
 function responseFields(res, base) {
     var lines, first, rest, fields, i, n, override;
 
-    if (res._headers === null) {
-        /* a plain one (response.js): its entries, its Headers not made */
-        lines = res._hlist.map(function (e) { return [e.name, e.value]; });
-
-    } else if (res._headers instanceof Headers) {
-        /* ours: not through the getter, which would make the view */
-        lines = res._headers._lines();
+    if (res._headers === null || res._headers instanceof Headers) {
+        lines = ownEntries(res).map(function (e) {
+            return [e.name, e.value];
+        });
 
     } else if (res.headers instanceof Headers) {
         lines = res.headers._lines();
@@ -342,7 +350,7 @@ function encodeHead(status, fields) {
 function encodeOurs(res, base) {
     var list, i, e, n, override, first, rest, fields, head, body;
 
-    list = (res._headers !== null) ? res._headers._list : res._hlist;
+    list = ownEntries(res);
     override = res._override || null;
 
     /* NextResponse.next() as it was made: the constant */
