@@ -277,7 +277,16 @@ run_unit() {
 
 run_js() {
     log "runtime tests (njs CLI $("${NJS_CLI:-njs}" -v)${NJS_ENGINE:+, $NJS_ENGINE})"
-    prove --exec "$top/t/js/run" "$top"/t/js/test_*.js
+    prove --exec "$top/t/js/run" "$top"/t/js/test_*.js || return 1
+    # again on the runtime built as one file, whose API is made of shells
+    # of the sources' (tools/runtime): the same tests see the same API
+    if ! command -v node > /dev/null; then
+        log "no Node.js: the runtime tests on the built runtime are skipped"
+        return 0
+    fi
+    "$top/build.sh" runtime "$build/js" > /dev/null || return 1
+    log "runtime tests on the runtime built as one file ($build/js)"
+    MW_JS="$build/js" prove --exec "$top/t/js/run" "$top"/t/js/test_*.js
 }
 
 run_prove() {
