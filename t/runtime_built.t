@@ -109,6 +109,92 @@ is(header($r, 'x-built'), undef, 'the matcher skips /other');
 $t->stop();
 $t->no_alerts_ok();
 
+# the runtime is made on first use: its top level only declares (njs
+# runs it for every request, a stock handler's too).  The README's
+# middleware (setParser() at its top level) makes nothing there; a stock
+# handler in the same http{} does not see the runtime's Web globals.
+
+my $t2 = Mw::Nginx->new();
+
+$t2->write_file('mw.js', <<'EOF');
+import server from 'next/server.js';
+import ua from 'next/useragent.js';
+
+ua.setParser(function (input) {
+    return { browser: { name: 'lazy ' + input } };
+});
+
+function middleware(request) {
+    var res = server.NextResponse.next();
+
+    res.headers.set('x-ua', server.userAgent(request).browser.name);
+    res.headers.set('x-globals', typeof URLSearchParams);
+    return res;
+}
+
+export default server.serve(middleware);
+EOF
+
+$t2->write_file('stock.js', <<'EOF');
+function handler(r) {
+    r.return(200, 'stock ' + typeof URLSearchParams + '\n');
+}
+
+export default { handler: handler };
+EOF
+
+$t2->write_file_expand('nginx.conf', <<"EOF");
+%%TEST_GLOBALS%%
+
+worker_processes 1;
+
+events {
+    worker_connections 64;
+}
+
+http {
+    js_path $rt;
+    %%TEST_GLOBALS_HTTP%%
+
+    js_import mw from %%TESTDIR%%/mw.js;
+    js_import stock from %%TESTDIR%%/stock.js;
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+
+        location /stock {
+            js_content stock.handler;
+        }
+
+        location / {
+            middleware \@mw;
+            return 200 "upstream\\n";
+        }
+
+        location \@mw {
+            js_content mw.handle;
+        }
+    }
+}
+EOF
+
+$t2->run();
+
+$r = $t2->http_get('/stock');
+is(body($r), "stock undefined\n",
+   'a stock handler: the runtime is not made');
+
+$r = $t2->http("GET /app HTTP/1.0\r\nHost: localhost\r\n"
+               . "User-Agent: ag\r\n\r\n");
+is(body($r), "upstream\n", 'the middleware\'s request went on');
+is(header($r, 'x-ua'), 'lazy ag',
+   'the parser set at the top level before the runtime was made');
+is(header($r, 'x-globals'), 'function',
+   'in the middleware: the Web globals');
+
+$t2->stop();
+$t2->no_alerts_ok();
+
 # a source of another form is refused, named; one of the form is built
 
 my $src = $t->testdir() . '/src';
@@ -142,8 +228,9 @@ export default {
 EOF
 $out = `node $src/tools/runtime $src/out 2>&1`;
 is($?, 0, 'an export literal with a nested one is built') or diag($out);
-like(slurp("$src/out/next/server.js"), qr/sink: __mw_sink/,
-     'its nested entry exported');
+like(slurp("$src/out/next/server.js"),
+     qr/sink: \{ send: __mws_sink_send \}/,
+     'its nested entry exported, as a shell');
 
 # the same sources, the same file
 $out = `$repo/build.sh runtime $rt.2 2>&1`;
