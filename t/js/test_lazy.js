@@ -2,8 +2,9 @@
  * The runtime built as one file (./build.sh runtime; MW_JS=build/js):
  * its top level only declares, the runtime is made on first use, and
  * the API is shells of the runtime's (tools/runtime lazy()).  A class's
- * statics appear once the runtime is made, so their absence tells that
- * it is not.  On the sources (js/) there is nothing lazy: skipped.
+ * statics are shells until the runtime is made, which sets the real
+ * ones: a static still its shell tells that the runtime is not made.
+ * On the sources (js/) there is nothing lazy: skipped.
  * Not tap.js: it imports next/util.js, which makes the runtime.
  */
 
@@ -11,6 +12,7 @@ import server from 'next/server.js';
 import ua from 'next/useragent.js';
 
 var built = (typeof server.__part === 'function');
+var shell = server.NextResponse.next;
 var count = 0, failed = 0;
 var t = { ok: ok, is: is, throws: throws };
 
@@ -64,21 +66,22 @@ if (!built) {
 
 } else {
     test('importing makes nothing', function (t) {
-        t.is(typeof server.NextResponse.next, 'undefined',
-             'no statics: the runtime is not made');
+        t.is(typeof shell, 'function', 'a static: its shell');
+        t.is(server.NextResponse.next, shell, 'the runtime is not made');
         t.is(typeof server.serve, 'function', 'serve() is there');
 
         ua.setParser(parser);
-        t.is(typeof server.NextResponse.next, 'undefined',
+        t.is(server.NextResponse.next, shell,
              'setParser() through next/useragent.js makes nothing');
     });
 
     test('the first use makes the runtime', function (t) {
         var h, res, n, u;
 
-        t.is(typeof server.NextResponse.next, 'undefined', 'not made yet');
+        t.is(server.NextResponse.next, shell, 'not made yet');
         h = new server.Headers([['a', '1']]);
-        t.is(typeof server.NextResponse.next, 'function',
+        t.ok(typeof server.NextResponse.next === 'function'
+             && server.NextResponse.next !== shell,
              'made by new Headers(): the statics are the runtime\'s');
         t.is(h.get('a'), '1', 'an instance made before: its methods');
         t.ok(h instanceof server.Headers, 'instanceof its shell');
@@ -93,6 +96,11 @@ if (!built) {
 
         n = new server.NextResponse('x', { status: 201 });
         t.is(n.status, 201, 'new NextResponse()');
+        t.ok(n.constructor === server.NextResponse
+             && server.NextResponse.name === 'NextResponse',
+             'the class is the runtime\'s: its constructor and name');
+        t.throws(function () { server.NextResponse(); }, TypeError,
+                 'called without new: the runtime\'s error');
 
         u = new server.URL('/a?b=1', 'http://h');
         t.is(u.searchParams.get('b'), '1', 'new URL()');
