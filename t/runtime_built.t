@@ -215,6 +215,19 @@ $out = `node $src/tools/runtime $src/out 2>&1`;
 isnt($?, 0, 'a default export that is not a literal is refused');
 like($out, qr/server\.js: no "export default \{/, 'with the file');
 
+# an export the lazy runtime cannot call through a shell is refused
+write_to("$src/js/next/server.js", <<'EOF');
+function serve() { return 1; }
+
+export default {
+    serve: serve,
+    limit: 8
+};
+EOF
+$out = `node $src/tools/runtime $src/out 2>&1`;
+isnt($?, 0, 'an export that is not a function is refused');
+like($out, qr/__mwf_limit is not a function of the bundle/, 'named');
+
 # the export literal is the file's last statement, nested literals in it
 write_to("$src/js/next/server.js", <<'EOF');
 function serve() { return 1; }
