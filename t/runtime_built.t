@@ -58,7 +58,20 @@ function middleware(request) {
     return res;
 }
 
-export default server.serve(middleware, { matcher: '/app/:path*' });
+var served = server.serve(middleware, { matcher: '/app/:path*' });
+
+/* a second handler of the module, its matcher set at the top level */
+var second = server.serve(function () {
+    var res = server.NextResponse.next();
+
+    res.headers.set('x-second', second.matcher + ' '
+                                + typeof served.matcher);
+    return res;
+});
+
+second.matcher = 'shown';
+
+export default { handle: served.handle, second: second.handle };
 EOF
 
 # the built runtime first: njs looks in js_path in the order given
@@ -88,6 +101,15 @@ http {
         location @mw {
             js_content mw.handle;
         }
+
+        location /two/ {
+            middleware @second;
+            return 200 "upstream\n";
+        }
+
+        location @second {
+            js_content mw.second;
+        }
     }
 }
 EOF
@@ -105,6 +127,11 @@ is(header($r, 'x-ua'), 'parsed test-agent',
 
 $r = $t->http_get('/other');
 is(header($r, 'x-built'), undef, 'the matcher skips /other');
+
+$r = $t->http_get('/two/x');
+is(header($r, 'x-second'), 'shown object',
+   'each serve() its own middleware, matcher set and read');
+is(header($r, 'x-built'), undef, 'not the first one\'s');
 
 $t->stop();
 $t->no_alerts_ok();
