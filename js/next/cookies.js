@@ -421,82 +421,80 @@ function cookiesHas(name) {
 var requestCookiesReady = false;
 
 function protoRequestCookies() {
-    var p;
-
     if (requestCookiesReady) {
         return;
     }
 
     requestCookiesReady = true;
 
-    p = RequestCookies.prototype;
+    /* the members under the prototype, as URL's (protoURL() in url.js) */
+    Object.setPrototypeOf(RequestCookies.prototype, {
+        get size() { return this._parsed.keys.length; },
 
-    /* see URLSearchParams's size in url.js */
-    Object.setPrototypeOf(p, {
-        get size() { return this._parsed.keys.length; }
+        get: cookiesGet,
+        getAll: cookiesGetAll,
+        has: cookiesHas,
+
+        _write: function () {
+            var values = bagValues(this._parsed);
+
+            this._headers.set('cookie', values.map(function (c) {
+                return stringifyCookie(c);
+            }).join('; '));
+        },
+
+        set: function (a, b) {
+            var name, value;
+
+            if (arguments.length === 1) {
+                name = a.name;
+                value = a.value;
+
+            } else {
+                name = a;
+                value = b;
+            }
+
+            bagSet(this._parsed, name, { name: name, value: value });
+            this._write();
+
+            return this;
+        },
+
+        'delete': function (names) {
+            var self = this, result;
+
+            if (Array.isArray(names)) {
+                result = names.map(function (n) { return bagDelete(self._parsed, n); });
+
+            } else {
+                result = bagDelete(this._parsed, names);
+            }
+
+            this._write();
+
+            return result;
+        },
+
+        clear: function () {
+            this['delete'](this._parsed.keys.slice());
+            return this;
+        },
+
+        toString: function () {
+            return bagValues(this._parsed).map(function (c) {
+                return c.name + '=' + encodeURIComponent(c.value);
+            }).join('; ');
+        },
+
+        forEach: function (callback, thisArg) {
+            var self = this;
+
+            bagValues(this._parsed).forEach(function (c) {
+                callback.call(thisArg, c, c.name, self);
+            });
+        }
     });
-
-    p.get = cookiesGet;
-    p.getAll = cookiesGetAll;
-    p.has = cookiesHas;
-
-    p._write = function () {
-        this._headers.set('cookie', bagValues(this._parsed).map(function (c) {
-            return stringifyCookie(c);
-        }).join('; '));
-    };
-
-    p.set = function (a, b) {
-        var name, value;
-
-        if (arguments.length === 1) {
-            name = a.name;
-            value = a.value;
-
-        } else {
-            name = a;
-            value = b;
-        }
-
-        bagSet(this._parsed, name, { name: name, value: value });
-        this._write();
-
-        return this;
-    };
-
-    p['delete'] = function (names) {
-        var self = this, result;
-
-        if (Array.isArray(names)) {
-            result = names.map(function (n) { return bagDelete(self._parsed, n); });
-
-        } else {
-            result = bagDelete(this._parsed, names);
-        }
-
-        this._write();
-
-        return result;
-    };
-
-    p.clear = function () {
-        this['delete'](this._parsed.keys.slice());
-        return this;
-    };
-
-    p.toString = function () {
-        return bagValues(this._parsed).map(function (c) {
-            return c.name + '=' + encodeURIComponent(c.value);
-        }).join('; ');
-    };
-
-    p.forEach = function (callback, thisArg) {
-        var self = this;
-
-        bagValues(this._parsed).forEach(function (c) {
-            callback.call(thisArg, c, c.name, self);
-        });
-    };
 
     if (typeof Symbol === 'function' && Symbol.iterator) {
         RequestCookies.prototype[Symbol.iterator] = function () {
@@ -526,75 +524,74 @@ var responseCookiesReady = false;
 
 
 function protoResponseCookies() {
-    var p;
-
     if (responseCookiesReady) {
         return;
     }
 
     responseCookiesReady = true;
 
-    p = ResponseCookies.prototype;
+    /* as RequestCookies's, the members under the prototype */
+    Object.setPrototypeOf(ResponseCookies.prototype, {
+        get: cookiesGet,
+        getAll: cookiesGetAll,
+        has: cookiesHas,
 
-    p.get = cookiesGet;
-    p.getAll = cookiesGetAll;
-    p.has = cookiesHas;
+        _replace: function () {
+            var self = this;
 
-    p._replace = function () {
-        var self = this;
+            this._headers['delete']('set-cookie');
 
-        this._headers['delete']('set-cookie');
+            bagValues(this._parsed).forEach(function (c) {
+                self._headers.append('set-cookie', stringifyCookie(c));
+            });
+        },
 
-        bagValues(this._parsed).forEach(function (c) {
-            self._headers.append('set-cookie', stringifyCookie(c));
-        });
-    };
+        set: function (a, b, options) {
+            var name, value, src, cookie, k;
 
-    p.set = function (a, b, options) {
-        var name, value, src, cookie, k;
+            if (arguments.length === 1) {
+                name = a.name;
+                value = a.value;
+                src = a;
 
-        if (arguments.length === 1) {
-            name = a.name;
-            value = a.value;
-            src = a;
+            } else {
+                name = a;
+                value = b;
+                src = options;
+            }
 
-        } else {
-            name = a;
-            value = b;
-            src = options;
-        }
+            cookie = { name: name, value: value };
 
-        cookie = { name: name, value: value };
-
-        if (src) {
-            for (k in src) {
-                if (Object.prototype.hasOwnProperty.call(src, k)) {
-                    cookie[k] = src[k];
+            if (src) {
+                for (k in src) {
+                    if (Object.prototype.hasOwnProperty.call(src, k)) {
+                        cookie[k] = src[k];
+                    }
                 }
             }
+
+            cookie.name = name;
+            cookie.value = value;
+
+            bagSet(this._parsed, name, normalizeCookie(cookie));
+            this._replace();
+
+            return this;
+        },
+
+        'delete': function (arg) {
+            var c = (typeof arg === 'string')
+                    ? { name: arg }
+                    : { name: arg.name, path: arg.path, domain: arg.domain };
+
+            return this.set({ name: c.name, path: c.path, domain: c.domain,
+                              value: '', expires: new Date(0) });
+        },
+
+        toString: function () {
+            return bagValues(this._parsed).map(stringifyCookie).join('; ');
         }
-
-        cookie.name = name;
-        cookie.value = value;
-
-        bagSet(this._parsed, name, normalizeCookie(cookie));
-        this._replace();
-
-        return this;
-    };
-
-    p['delete'] = function (arg) {
-        var c = (typeof arg === 'string') ? { name: arg }
-                                          : { name: arg.name, path: arg.path,
-                                              domain: arg.domain };
-
-        return this.set({ name: c.name, path: c.path, domain: c.domain,
-                          value: '', expires: new Date(0) });
-    };
-
-    p.toString = function () {
-        return bagValues(this._parsed).map(stringifyCookie).join('; ');
-    };
+    });
 }
 
 

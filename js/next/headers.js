@@ -409,243 +409,242 @@ var headersReady = false;
 
 
 function protoHeaders() {
-    var p;
-
     if (headersReady) {
         return;
     }
 
     headersReady = true;
 
-    p = Headers.prototype;
+    /* the members under the prototype, as URL's (protoURL() in url.js) */
+    Object.setPrototypeOf(Headers.prototype, {
+        append: function (name, value) {
+            name = checkName('append', name);
+            value = checkValue('append', name, value);
 
-    p.append = function (name, value) {
-        name = checkName('append', name);
-        value = checkValue('append', name, value);
+            changing(this);
+            this._list.push({ name: name, lname: name.toLowerCase(), value: value });
+        },
 
-        changing(this);
-        this._list.push({ name: name, lname: name.toLowerCase(), value: value });
-    };
+        set: function (name, value) {
+            name = checkName('set', name);
+            value = checkValue('set', name, value);
 
-    p.set = function (name, value) {
-        name = checkName('set', name);
-        value = checkValue('set', name, value);
+            this._set(name, name.toLowerCase(), value);
+        },
 
-        this._set(name, name.toLowerCase(), value);
-    };
+        /*
+         * internal: set() of a name and value known to be valid (the
+         * runtime's own), lname its lower case: without the checks, which
+         * cost two regexp tests
+         */
+        _set: function (name, lname, value) {
+            var i, found, list, all, len;
 
-    /*
-     * internal: set() of a name and value known to be valid (the
-     * runtime's own), lname its lower case: without the checks, which
-     * cost two regexp tests
-     */
-    p._set = function (name, lname, value) {
-        var i, found, list, all, len;
+            changing(this);
 
-        changing(this);
+            list = [];
+            found = false;
 
-        list = [];
-        found = false;
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                if (all[i].lname !== lname) {
+                    list.push(all[i]);
 
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            if (all[i].lname !== lname) {
-                list.push(all[i]);
-
-            } else if (!found) {
-                found = true;
-                list.push({ name: all[i].name, lname: lname,
-                            value: value });
+                } else if (!found) {
+                    found = true;
+                    list.push({ name: all[i].name, lname: lname,
+                                value: value });
+                }
             }
-        }
 
-        if (!found) {
-            list.push({ name: name, lname: lname, value: value });
-        }
-
-        this._list = list;
-    };
-
-    /*
-     * internal: set() of many names at once, as consecutive set() calls would
-     * (a name keeps the place of its first line, the last value given wins),
-     * in one pass over the list instead of one per name
-     */
-    p._setMany = function (pairs) {
-        var i, e, k, at, done, list, all, len;
-
-        at = {};
-
-        for (i = 0; i < pairs.length; i++) {
-            pairs[i][0] = checkName('set', pairs[i][0]);
-            pairs[i][1] = checkValue('set', pairs[i][0], pairs[i][1]);
-            at[' ' + pairs[i][0].toLowerCase()] = i;
-        }
-
-        changing(this);
-
-        done = {};
-        list = [];
-
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            e = all[i];
-            k = ' ' + e.lname;
-
-            if (!at.hasOwnProperty(k)) {
-                list.push(e);
-
-            } else if (!done.hasOwnProperty(k)) {
-                done[k] = true;
-                list.push({ name: e.name, lname: e.lname,
-                            value: pairs[at[k]][1] });
+            if (!found) {
+                list.push({ name: name, lname: lname, value: value });
             }
-        }
 
-        for (i = 0; i < pairs.length; i++) {
-            k = ' ' + pairs[i][0].toLowerCase();
+            this._list = list;
+        },
 
-            if (!done.hasOwnProperty(k)) {
-                done[k] = true;
-                list.push({ name: pairs[i][0], lname: k.slice(1),
-                            value: pairs[at[k]][1] });
+        /*
+         * internal: set() of many names at once, as consecutive set() calls
+         * would (a name keeps the place of its first line, the last value
+         * given wins), in one pass over the list instead of one per name
+         */
+        _setMany: function (pairs) {
+            var i, e, k, at, done, list, all, len;
+
+            at = {};
+
+            for (i = 0; i < pairs.length; i++) {
+                pairs[i][0] = checkName('set', pairs[i][0]);
+                pairs[i][1] = checkValue('set', pairs[i][0], pairs[i][1]);
+                at[' ' + pairs[i][0].toLowerCase()] = i;
             }
-        }
 
-        this._list = list;
-    };
+            changing(this);
 
-    p['delete'] = function (name) {
-        var i, lname, list, all, len;
+            done = {};
+            list = [];
 
-        name = checkName('delete', name);
-        lname = name.toLowerCase();
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                e = all[i];
+                k = ' ' + e.lname;
 
-        if (!this._has(lname)) {
-            return;
-        }
+                if (!at.hasOwnProperty(k)) {
+                    list.push(e);
 
-        changing(this);
-
-        list = [];
-
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            if (all[i].lname !== lname) {
-                list.push(all[i]);
+                } else if (!done.hasOwnProperty(k)) {
+                    done[k] = true;
+                    list.push({ name: e.name, lname: e.lname,
+                                value: pairs[at[k]][1] });
+                }
             }
-        }
 
-        this._list = list;
-    };
+            for (i = 0; i < pairs.length; i++) {
+                k = ' ' + pairs[i][0].toLowerCase();
 
-    p.get = function (name) {
-        var i, lname, values, all, len;
-
-        name = checkName('get', name);
-        lname = name.toLowerCase();
-        values = [];
-
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            if (all[i].lname === lname) {
-                values.push(all[i].value);
+                if (!done.hasOwnProperty(k)) {
+                    done[k] = true;
+                    list.push({ name: pairs[i][0], lname: k.slice(1),
+                                value: pairs[at[k]][1] });
+                }
             }
-        }
 
-        return values.length ? values.join(', ') : null;
-    };
+            this._list = list;
+        },
 
-    p.has = function (name) {
-        name = checkName('has', name);
+        'delete': function (name) {
+            var i, lname, list, all, len;
 
-        return this._has(name.toLowerCase());
-    };
+            name = checkName('delete', name);
+            lname = name.toLowerCase();
 
-    /* internal: has() of a lower-case name known to be valid */
-    p._has = function (lname) {
-        var i, all, len;
-
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            if (all[i].lname === lname) {
-                return true;
+            if (!this._has(lname)) {
+                return;
             }
-        }
 
-        return false;
-    };
+            changing(this);
 
-    p.getSetCookie = function () {
-        var i, out = [], all, len;
+            list = [];
 
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            if (all[i].lname === 'set-cookie') {
-                out.push(all[i].value);
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                if (all[i].lname !== lname) {
+                    list.push(all[i]);
+                }
             }
+
+            this._list = list;
+        },
+
+        get: function (name) {
+            var i, lname, values, all, len;
+
+            name = checkName('get', name);
+            lname = name.toLowerCase();
+            values = [];
+
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                if (all[i].lname === lname) {
+                    values.push(all[i].value);
+                }
+            }
+
+            return values.length ? values.join(', ') : null;
+        },
+
+        has: function (name) {
+            name = checkName('has', name);
+
+            return this._has(name.toLowerCase());
+        },
+
+        /* internal: has() of a lower-case name known to be valid */
+        _has: function (lname) {
+            var i, all, len;
+
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                if (all[i].lname === lname) {
+                    return true;
+                }
+            }
+
+            return false;
+        },
+
+        getSetCookie: function () {
+            var i, out = [], all, len;
+
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                if (all[i].lname === 'set-cookie') {
+                    out.push(all[i].value);
+                }
+            }
+
+            return out;
+        },
+
+        forEach: function (callback, thisArg) {
+            var i, entries;
+
+            if (typeof callback !== 'function') {
+                throw new TypeError("Headers.forEach: argument 1 is not a function");
+            }
+
+            entries = sortCombine(this);
+
+            for (i = 0; i < entries.length; i++) {
+                callback.call(thisArg, entries[i][1], entries[i][0], this);
+            }
+        },
+
+        entries: function () {
+            return makeIterator(sortCombine(this));
+        },
+
+        keys: function () {
+            return makeIterator(sortCombine(this).map(function (e) { return e[0]; }));
+        },
+
+        values: function () {
+            return makeIterator(sortCombine(this).map(function (e) { return e[1]; }));
+        },
+
+        /* internal: [[name, value]] in append order, original case */
+        _lines: function () {
+            return this._list.map(function (e) { return [e.name, e.value]; });
+        },
+
+        /* internal: distinct lower-case names in first-appearance order */
+        _names: function () {
+            var i, seen = {}, out = [], all, len;
+
+            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+                if (!seen.hasOwnProperty(all[i].lname)) {
+                    seen[all[i].lname] = true;
+                    out.push(all[i].lname);
+                }
+            }
+
+            return out;
+        },
+
+        toString: function () {
+            return '[object Headers]';
+        },
+
+        toJSON: function () {
+            var out = {};
+
+            sortCombine(this).forEach(function (e) {
+                out[e[0]] = out.hasOwnProperty(e[0]) ? out[e[0]] + ', ' + e[1]
+                                                      : e[1];
+            });
+
+            return out;
         }
-
-        return out;
-    };
-
-    p.forEach = function (callback, thisArg) {
-        var i, entries;
-
-        if (typeof callback !== 'function') {
-            throw new TypeError("Headers.forEach: argument 1 is not a function");
-        }
-
-        entries = sortCombine(this);
-
-        for (i = 0; i < entries.length; i++) {
-            callback.call(thisArg, entries[i][1], entries[i][0], this);
-        }
-    };
-
-    p.entries = function () {
-        return makeIterator(sortCombine(this));
-    };
-
-    p.keys = function () {
-        return makeIterator(sortCombine(this).map(function (e) { return e[0]; }));
-    };
-
-    p.values = function () {
-        return makeIterator(sortCombine(this).map(function (e) { return e[1]; }));
-    };
+    });
 
     if (typeof Symbol === 'function' && Symbol.iterator) {
         Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
     }
-
-    /* internal: the lines in append order, original case: [[name, value]] */
-    p._lines = function () {
-        return this._list.map(function (e) { return [e.name, e.value]; });
-    };
-
-    /* internal: distinct lower-case names in first-appearance order */
-    p._names = function () {
-        var i, seen = {}, out = [], all, len;
-
-        for (i = 0, all = this._list, len = all.length; i < len; i++) {
-            if (!seen.hasOwnProperty(all[i].lname)) {
-                seen[all[i].lname] = true;
-                out.push(all[i].lname);
-            }
-        }
-
-        return out;
-    };
-
-    p.toString = function () {
-        return '[object Headers]';
-    };
-
-    p.toJSON = function () {
-        var out = {};
-
-        sortCombine(this).forEach(function (e) {
-            out[e[0]] = out.hasOwnProperty(e[0]) ? out[e[0]] + ', ' + e[1]
-                                                  : e[1];
-        });
-
-        return out;
-    };
 }
 
 

@@ -510,16 +510,13 @@ var responseReady = false;
 
 
 function protoResponse() {
-    var p;
-
     if (responseReady) {
         return;
     }
 
     responseReady = true;
 
-    /* the accessors under the prototype, as NextRequest's (request.js) */
-
+    /* the members under the prototype, as URL's (protoURL() in url.js) */
     Object.setPrototypeOf(Response.prototype, {
         get status() { return this._status; },
 
@@ -540,73 +537,71 @@ function protoResponse() {
         get bodyUsed() { return this._bodyUsed; },
 
         /* no streams: the body as it was given (string, bytes) or null */
-        get body() { return this._body; }
+        get body() { return this._body; },
+
+        text: function () {
+            return responseConsume(this).then(function (b) {
+                if (b === null) {
+                    return '';
+                }
+
+                return (typeof b === 'string') ? b : util.utf8Decode(b);
+            });
+        },
+
+        json: function () {
+            return this.text().then(function (t) { return JSON.parse(t); });
+        },
+
+        arrayBuffer: function () {
+            return responseConsume(this).then(function (b) {
+                var bytes;
+
+                if (b === null) {
+                    return new ArrayBuffer(0);
+                }
+
+                bytes = (typeof b === 'string') ? util.stringBytes(b) : b;
+
+                return bytes.buffer.slice(bytes.byteOffset,
+                                          bytes.byteOffset + bytes.byteLength);
+            });
+        },
+
+        bytes: function () {
+            return this.arrayBuffer().then(function (ab) {
+                return new Uint8Array(ab);
+            });
+        },
+
+        clone: function () {
+            var c;
+
+            if (this._bodyUsed) {
+                throw new TypeError('Response.clone: Body has already been consumed.');
+            }
+
+            c = Object.create(Object.getPrototypeOf(this));
+            c._status = this._status;
+            c._statusText = this._statusText;
+            c._headers = new Headers(responseHeaders(this));
+            c._body = this._body;
+            c._bodyUsed = false;
+            c._type = this._type;
+            c._url = this._url;
+
+            if (this._override) {
+                c._override = new Headers(this._override);
+                c._view = this._view;
+            }
+
+            if (c instanceof NextResponse) {
+                c._cookies = new ResponseCookies(c._headers);
+            }
+
+            return c;
+        }
     });
-
-    p = Response.prototype;
-
-    p.text = function () {
-        return responseConsume(this).then(function (b) {
-            if (b === null) {
-                return '';
-            }
-
-            return (typeof b === 'string') ? b : util.utf8Decode(b);
-        });
-    };
-
-    p.json = function () {
-        return this.text().then(function (t) { return JSON.parse(t); });
-    };
-
-    p.arrayBuffer = function () {
-        return responseConsume(this).then(function (b) {
-            var bytes;
-
-            if (b === null) {
-                return new ArrayBuffer(0);
-            }
-
-            bytes = (typeof b === 'string') ? util.stringBytes(b) : b;
-
-            return bytes.buffer.slice(bytes.byteOffset,
-                                      bytes.byteOffset + bytes.byteLength);
-        });
-    };
-
-    p.bytes = function () {
-        return this.arrayBuffer().then(function (ab) {
-            return new Uint8Array(ab);
-        });
-    };
-
-    p.clone = function () {
-        var c;
-
-        if (this._bodyUsed) {
-            throw new TypeError('Response.clone: Body has already been consumed.');
-        }
-
-        c = Object.create(Object.getPrototypeOf(this));
-        c._status = this._status;
-        c._statusText = this._statusText;
-        c._headers = new Headers(responseHeaders(this));
-        c._body = this._body;
-        c._bodyUsed = false;
-        c._type = this._type;
-        c._url = this._url;
-
-        if (this._override) {
-            c._override = new Headers(this._override);
-            c._view = this._view;
-        }
-
-        if (c instanceof NextResponse) {
-            c._cookies = new ResponseCookies(c._headers);
-        }
-
-        return c;
-    };
 }
 
 

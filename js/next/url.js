@@ -1119,167 +1119,161 @@ var urlSearchParamsReady = false;
 
 
 function protoURLSearchParams() {
-    var p;
-
     if (urlSearchParamsReady) {
         return;
     }
 
     urlSearchParamsReady = true;
 
-    p = URLSearchParams.prototype;
+    /* the members under the prototype, as URL's (see protoURL()) */
+    Object.setPrototypeOf(URLSearchParams.prototype, {
+        get size() { return this._list.length; },
 
-    p._update = function () {
-        var s;
+        _update: function () {
+            var s;
 
-        if (this._url) {
-            s = this.toString();
-            this._url._rec.query = (s === '') ? null : s;
-        }
-    };
+            if (this._url) {
+                s = this.toString();
+                this._url._rec.query = (s === '') ? null : s;
+            }
+        },
 
-    /*
-     * the accessor on an object between the prototype and
-     * Object.prototype: half the cost of Object.defineProperty() on njs
-     * 0.7.9 (this runs per request)
-     */
-    Object.setPrototypeOf(p, {
-        get size() { return this._list.length; }
-    });
+        append: function (name, value) {
+            this._list.push([toUSVString(name), toUSVString(value)]);
+            this._update();
+        },
 
-    p.append = function (name, value) {
-        this._list.push([toUSVString(name), toUSVString(value)]);
-        this._update();
-    };
+        'delete': function (name, value) {
+            name = toUSVString(name);
 
-    p['delete'] = function (name, value) {
-        name = toUSVString(name);
+            if (value !== undefined) {
+                value = toUSVString(value);
+            }
 
-        if (value !== undefined) {
+            this._list = this._list.filter(function (p) {
+                return !(p[0] === name
+                         && (value === undefined || p[1] === value));
+            });
+
+            this._update();
+        },
+
+        get: function (name) {
+            var i;
+
+            name = toUSVString(name);
+
+            for (i = 0; i < this._list.length; i++) {
+                if (this._list[i][0] === name) {
+                    return this._list[i][1];
+                }
+            }
+
+            return null;
+        },
+
+        getAll: function (name) {
+            name = toUSVString(name);
+
+            return this._list.filter(function (p) { return p[0] === name; })
+                             .map(function (p) { return p[1]; });
+        },
+
+        has: function (name, value) {
+            var i;
+
+            name = toUSVString(name);
+
+            for (i = 0; i < this._list.length; i++) {
+                if (this._list[i][0] === name
+                    && (value === undefined
+                        || this._list[i][1] === String(value)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        },
+
+        set: function (name, value) {
+            var i, found, list;
+
+            name = toUSVString(name);
             value = toUSVString(value);
-        }
+            list = [];
+            found = false;
 
-        this._list = this._list.filter(function (p) {
-            return !(p[0] === name && (value === undefined || p[1] === value));
-        });
+            for (i = 0; i < this._list.length; i++) {
+                if (this._list[i][0] !== name) {
+                    list.push(this._list[i]);
 
-        this._update();
-    };
-
-    p.get = function (name) {
-        var i;
-
-        name = toUSVString(name);
-
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i][0] === name) {
-                return this._list[i][1];
+                } else if (!found) {
+                    found = true;
+                    list.push([name, value]);
+                }
             }
-        }
 
-        return null;
-    };
-
-    p.getAll = function (name) {
-        name = toUSVString(name);
-
-        return this._list.filter(function (p) { return p[0] === name; })
-                         .map(function (p) { return p[1]; });
-    };
-
-    p.has = function (name, value) {
-        var i;
-
-        name = toUSVString(name);
-
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i][0] === name
-                && (value === undefined || this._list[i][1] === String(value)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    };
-
-    p.set = function (name, value) {
-        var i, found, list;
-
-        name = toUSVString(name);
-        value = toUSVString(value);
-        list = [];
-        found = false;
-
-        for (i = 0; i < this._list.length; i++) {
-            if (this._list[i][0] !== name) {
-                list.push(this._list[i]);
-
-            } else if (!found) {
-                found = true;
+            if (!found) {
                 list.push([name, value]);
             }
-        }
 
-        if (!found) {
-            list.push([name, value]);
-        }
+            this._list = list;
+            this._update();
+        },
 
-        this._list = list;
-        this._update();
-    };
+        /* stable sort by name in UTF-16 code units, as the standard says */
+        sort: function () {
+            var indexed = this._list.map(function (p, i) { return [p, i]; });
 
-    /* stable sort by name in UTF-16 code units, as the standard says */
-    p.sort = function () {
-        var indexed = this._list.map(function (p, i) { return [p, i]; });
+            indexed.sort(function (a, b) {
+                if (a[0][0] < b[0][0]) {
+                    return -1;
+                }
 
-        indexed.sort(function (a, b) {
-            if (a[0][0] < b[0][0]) {
-                return -1;
+                if (a[0][0] > b[0][0]) {
+                    return 1;
+                }
+
+                return a[1] - b[1];
+            });
+
+            this._list = indexed.map(function (e) { return e[0]; });
+            this._update();
+        },
+
+        /*
+         * forEach and the iterators walk the live list by index, as WHATWG
+         * says: an entry deleted meanwhile is not visited (delete() may
+         * replace this._list, so it is read at each step)
+         */
+        forEach: function (callback, thisArg) {
+            var i, e;
+
+            for (i = 0; i < this._list.length; i++) {
+                e = this._list[i];
+                callback.call(thisArg, e[1], e[0], this);
             }
+        },
 
-            if (a[0][0] > b[0][0]) {
-                return 1;
-            }
+        entries: function () {
+            return liveIterator(this, 0);
+        },
 
-            return a[1] - b[1];
-        });
+        keys: function () {
+            return liveIterator(this, 1);
+        },
 
-        this._list = indexed.map(function (e) { return e[0]; });
-        this._update();
-    };
+        values: function () {
+            return liveIterator(this, 2);
+        },
 
-    /*
-     * forEach and the iterators walk the live list by index, as WHATWG
-     * says: an entry deleted meanwhile is not visited (delete() may
-     * replace this._list, so it is read at each step)
-     */
-    p.forEach = function (callback, thisArg) {
-        var i, e;
-
-        for (i = 0; i < this._list.length; i++) {
-            e = this._list[i];
-            callback.call(thisArg, e[1], e[0], this);
+        toString: function () {
+            return this._list.map(function (p) {
+                return formEncode(p[0]) + '=' + formEncode(p[1]);
+            }).join('&');
         }
-    };
-
-    p.entries = function () {
-        return liveIterator(this, 0);
-    };
-
-    p.keys = function () {
-        return liveIterator(this, 1);
-    };
-
-    p.values = function () {
-        return liveIterator(this, 2);
-    };
-
-    p.toString = function () {
-        return this._list.map(function (p) {
-            return formEncode(p[0]) + '=' + formEncode(p[1]);
-        }).join('&');
-    };
+    });
 
     if (typeof Symbol === 'function' && Symbol.iterator) {
         URLSearchParams.prototype[Symbol.iterator] =
@@ -1360,8 +1354,6 @@ var urlReady = false;
 
 
 function protoURL() {
-    var p;
-
     if (urlReady) {
         return;
     }
@@ -1369,11 +1361,15 @@ function protoURL() {
     urlReady = true;
 
     /*
-     * The accessors as one object literal, far cheaper to set up than
-     * Object.defineProperty per member (njs re-runs this for every
-     * request; accessors enumerable and configurable, as before), put
-     * under the prototype, which keeps its identity: njs 0.7.9 goes on
-     * making instances of the replaced one (see util.js)
+     * The members, accessors and methods, as one object literal, far
+     * cheaper to set up than Object.defineProperty per accessor and an
+     * assignment per method (njs re-runs this for every request;
+     * accessors enumerable and configurable, as before), put under the
+     * prototype, which keeps its identity: njs 0.7.9 goes on making
+     * instances of the replaced one (see util.js).  Lookups through the
+     * chain find them as before (URL.prototype.toString, 'href' in u);
+     * only Object.getOwnPropertyNames(URL.prototype) no longer lists
+     * them.  The other classes' prototypes are made the same way.
      */
     Object.setPrototypeOf(URL.prototype, {
         get href() {
@@ -1589,18 +1585,16 @@ function protoURL() {
             }
 
             this._rec.fragment = encodeFragment(v);
+        },
+
+        toString: function () {
+            return this.href;
+        },
+
+        toJSON: function () {
+            return this.href;
         }
     });
-
-    p = URL.prototype;
-
-    p.toString = function () {
-        return this.href;
-    };
-
-    p.toJSON = function () {
-        return this.href;
-    };
 }
 
 
@@ -1614,17 +1608,13 @@ var nextURLReady = false;
 
 
 function protoNextURL() {
-    var p;
-
     if (nextURLReady) {
         return;
     }
 
     nextURLReady = true;
-    protoURL();
 
-    /* as URL's, the accessors under the prototype (see protoURL()) */
-
+    /* as URL's, the members under the prototype (see protoURL()) */
     Object.setPrototypeOf(NextURL.prototype, {
         __proto__: URL.prototype,
 
@@ -1685,28 +1675,28 @@ function protoNextURL() {
 
         set href(v) {
             urlInit(this, parse(String(v), null));
+        },
+
+        clone: function () {
+            var c = new NextURL(serialize(this._rec, false), this._options);
+
+            c._basePath = this._basePath;
+            c._buildId = this._buildId;
+            c._locale = this._locale;
+
+            return c;
+        },
+
+        toString: function () {
+            return this.href;
+        },
+
+        toJSON: function () {
+            return this.href;
         }
     });
 
-    p = NextURL.prototype;
-
-    p.clone = function () {
-        var c = new NextURL(serialize(this._rec, false), this._options);
-
-        c._basePath = this._basePath;
-        c._buildId = this._buildId;
-        c._locale = this._locale;
-
-        return c;
-    };
-
-    p.toString = function () {
-        return this.href;
-    };
-
-    p.toJSON = function () {
-        return this.href;
-    };
+    protoURL();
 }
 
 
