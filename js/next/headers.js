@@ -212,7 +212,14 @@ function makeIterator(items) {
  */
 
 var NATIVE = (function () {
-    var g = globalThis.Headers;
+    var g;
+
+    /* not own: none, or ours from an earlier evaluation (web.js) */
+    if (!Object.prototype.hasOwnProperty.call(globalThis, 'Headers')) {
+        return undefined;
+    }
+
+    g = globalThis.Headers;
 
     if (typeof g === 'function' && g.mw === true) {
         g = g.native;

@@ -90,7 +90,21 @@ test('the runtime classes are the globals', function (t) {
     t.is(typeof URL, 'function', 'URL');
     t.is(new URL('/a?x=1', 'http://h').searchParams.get('x'), '1',
          'URL works');
-    t.is(Headers.mw, true, 'marked as the runtime\'s');
+    t.is(headersMod.NATIVE, undefined, 'no native Headers to keep (CLI)');
+    t.is(structuredClone({ a: [1] }).a[0], 1, 'structuredClone');
+    t.is(typeof queueMicrotask, 'function', 'queueMicrotask');
+});
+
+
+test('a global the runtime installs can be replaced, and given back',
+     function (t) {
+    var saved = globalThis.URL;
+
+    globalThis.URL = 1;
+    t.is(URL, 1, 'assigned');
+    globalThis.URL = saved;
+    t.is(URL, saved, 'restored');
+    t.is(new URL('http://h/a').pathname, '/a', 'works again');
 });
 
 
