@@ -126,51 +126,21 @@ function lazyGlobal(g, name, make) {
  * context ({ r, requestId }) or null
  */
 
-function install(getContext) {
-    var g = globalThis, c, k, layer;
+function install(getContext, layered) {
+    var g = globalThis, lazy, c, k;
 
     current = getContext;
 
     /*
-     * The globals go in one object put between the global object and its
-     * prototype (as web.js's): a name the engine has itself keeps the
-     * engine's (atob and btoa on the njs engine), and one literal costs
-     * a fraction of an assignment per name to the global object (~15 k
-     * instructions per request on njs 0.7.9, which re-runs this).
-     *
      * console is made on first use: making it costs ~40 k instructions,
      * and most requests never log.  Under nginx it is the runtime's even
      * where the engine has one (njs >= 0.8: that one does not reach the
      * error log with the request id); the njs CLI's has log() only.
      */
-    if (typeof ngx !== 'undefined' || typeof g.console !== 'object'
-        || g.console === null)
-    {
-        if (Object.prototype.hasOwnProperty.call(g, 'console')) {
-            lazyGlobal(g, 'console', makeConsole);
-            layer = null;
+    lazy = (typeof ngx !== 'undefined' || typeof g.console !== 'object'
+            || g.console === null);
 
-        } else {
-            layer = {
-                __proto__: Object.getPrototypeOf(g),
-
-                get console() {
-                    var v = makeConsole();
-
-                    ownGlobal(g, 'console', v);
-                    return v;
-                },
-
-                set console(v) { ownGlobal(g, 'console', v); },
-
-                structuredClone: structuredClone,
-                queueMicrotask: queueMicrotask,
-                atob: atob,
-                btoa: btoa
-            };
-        }
-
-    } else {
+    if (!lazy) {
         c = makeConsole();
 
         for (k in c) {
@@ -178,21 +148,66 @@ function install(getContext) {
                 g.console[k] = c[k];
             }
         }
-
-        layer = null;
     }
 
-    if (layer === null) {
-        layer = {
+    /*
+     * layered (web.js): the engine has no console under nginx and lacks
+     * the others too, so they go in one object put between the global
+     * object and its prototype, as web.js's: a fraction of what a
+     * definition or an assignment per name to the global object costs
+     * (~15 k instructions per request on njs 0.7.9, which re-runs this);
+     * the engine's own atob and btoa keep precedence.  Otherwise only
+     * what is missing is assigned.
+     */
+    if (layered && lazy) {
+        Object.setPrototypeOf(g, {
+            __proto__: Object.getPrototypeOf(g),
+
+            get console() {
+                var v = makeConsole();
+
+                ownGlobal(g, 'console', v);
+                return v;
+            },
+
+            set console(v) { ownGlobal(g, 'console', v); },
+
+            structuredClone: structuredClone,
+            queueMicrotask: queueMicrotask,
+            atob: atob,
+            btoa: btoa
+        });
+
+    } else if (layered) {
+        Object.setPrototypeOf(g, {
             __proto__: Object.getPrototypeOf(g),
             structuredClone: structuredClone,
             queueMicrotask: queueMicrotask,
             atob: atob,
             btoa: btoa
-        };
-    }
+        });
 
-    Object.setPrototypeOf(g, layer);
+    } else {
+        if (lazy) {
+            lazyGlobal(g, 'console', makeConsole);
+        }
+
+        if (typeof g.structuredClone === 'undefined') {
+            g.structuredClone = structuredClone;
+        }
+
+        if (typeof g.queueMicrotask === 'undefined') {
+            g.queueMicrotask = queueMicrotask;
+        }
+
+        if (typeof g.atob === 'undefined') {
+            g.atob = atob;
+        }
+
+        if (typeof g.btoa === 'undefined') {
+            g.btoa = btoa;
+        }
+    }
 
     /* each read of a global costs ~0.3 k on njs 0.7.9: crypto once */
     c = g.crypto;

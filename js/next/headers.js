@@ -212,14 +212,14 @@ function makeIterator(items) {
  */
 
 var NATIVE = (function () {
-    var g;
+    var g = globalThis;
 
-    /* not own: none, or ours from an earlier evaluation (web.js) */
-    if (!Object.prototype.hasOwnProperty.call(globalThis, 'Headers')) {
+    /* ours from an earlier evaluation, none native (web.js) */
+    if (g.__mw_globals === true) {
         return undefined;
     }
 
-    g = globalThis.Headers;
+    g = g.Headers;
 
     if (typeof g === 'function' && g.mw === true) {
         g = g.native;

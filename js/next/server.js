@@ -70,7 +70,7 @@ var SOURCE_PAGE = '/middleware';
 var current = null;
 
 /* console, crypto.randomUUID, structuredClone, queueMicrotask */
-globals.install(function () { return current; });
+globals.install(function () { return current; }, web.layered);
 outcomeMod.install(function () { return current; });
 
 

@@ -53,7 +53,7 @@ import responseMod from './response.js';
  * (per request there: the top level runs in every VM clone)
  */
 var G = globalThis;
-var own = Object.prototype.hasOwnProperty;
+var prevURL, prevParams;
 
 
 function install(name, ours) {
@@ -159,41 +159,59 @@ function wrapFetch() {
 
 
 /*
- * Where the engine has no Headers and no Response (njs 0.7.9, the
- * CLIs), the four classes go in one object put between the global
+ * LAYERED: the engine has no Headers and no Response (njs 0.7.9, the
+ * CLIs).  Then the four classes go in one object put between the global
  * object and its prototype: a global name the engine lacks is looked up
  * there, and one literal costs a fraction of four assignments to the
- * global object (~8 k instructions on njs 0.7.9, per request there).  An
+ * global object (~8 k instructions on njs 0.7.9, per request there); an
  * engine's own global keeps precedence, which is what URL and
- * URLSearchParams want; a native Headers / Response (njs >= 0.7.10) is
- * replaced by assignment, and kept as Headers.native / Response.native.
- * A VM clone evaluating this again puts its own object in front of the
- * one it inherited: that one's classes make their prototypes in its own
- * module scope, on first use, which a cloned VM must not share.
+ * URLSearchParams want.  A VM clone evaluating this again puts its own
+ * object in front of the one it inherited (marked __mw_globals): that
+ * one's classes make their prototypes in its own module scope, on first
+ * use, which a cloned VM must not share.  globals.js does the same with
+ * its globals.
+ *
+ * Otherwise the native Headers / Response (njs >= 0.7.10) are replaced by
+ * assignment, and kept as Headers.native / Response.native; URL and
+ * URLSearchParams are assigned where the engine has none, or where the
+ * one there is ours from an earlier evaluation.
  */
 
-if (own.call(G, 'Headers') || own.call(G, 'Response')) {
-    install('Headers', headersMod.Headers);
-    install('Response', responseMod.Response);
+var LAYERED = (G.__mw_globals === true
+               || (typeof G.Headers !== 'function'
+                   && typeof G.Response !== 'function'));
 
+if (LAYERED) {
     Object.setPrototypeOf(G, {
         __proto__: Object.getPrototypeOf(G),
-        URL: urlMod.URL,
-        URLSearchParams: urlMod.URLSearchParams
-    });
-
-} else {
-    Object.setPrototypeOf(G, {
-        __proto__: Object.getPrototypeOf(G),
+        __mw_globals: true,
         Headers: headersMod.Headers,
         Response: responseMod.Response,
         URL: urlMod.URL,
         URLSearchParams: urlMod.URLSearchParams
     });
+
+} else {
+    install('Headers', headersMod.Headers);
+    install('Response', responseMod.Response);
+
+    prevURL = G.URL;
+    prevParams = G.URLSearchParams;
+
+    if (prevURL === undefined || prevURL.mw === true) {
+        urlMod.URL.mw = true;
+        G.URL = urlMod.URL;
+    }
+
+    if (prevParams === undefined || prevParams.mw === true) {
+        urlMod.URLSearchParams.mw = true;
+        G.URLSearchParams = urlMod.URLSearchParams;
+    }
 }
 
 wrapFetch();
 
 
 export default {
+    layered: LAYERED
 };
