@@ -35,6 +35,12 @@ for my $f (qw(server headers useragent util url cookies outcome)) {
 
 unlike(slurp("$rt/next/server.js"), qr/^import /m,
        'next/server.js imports nothing: one file');
+like(slurp("$rt/next/server.js"),
+     qr/^function __mwc_url_js\(\) \{\n(?:.*\n)*?^function parseHost\(/m,
+     'the URL parser\'s general path is made on first use (COLD)');
+unlike(slurp("$rt/next/server.js"),
+       qr/^function parseHost\((?:.*\n)*?^function __mwc_url_js\(/m,
+       'and declared nowhere else');
 
 $t->write_file('mw.js', <<'EOF');
 import server from 'next/server.js';
@@ -55,6 +61,8 @@ function middleware(request) {
                                      && Headers === server.Headers));
     res.headers.set('x-ua', server.userAgent(request).browser.name);
     res.headers.set('x-path', request.nextUrl.pathname);
+    /* the general parser (host, path): functions made on first use */
+    res.headers.set('x-cold', new URL('HTTP://EXAMPLE.com:80/a/../b c').href);
     return res;
 }
 
@@ -121,6 +129,8 @@ my $r = $t->http("GET /app/x HTTP/1.0\r\nHost: localhost\r\n"
 is(status($r), 200, 'the request went on');
 is(header($r, 'x-built'), 'function', 'on the built runtime');
 is(header($r, 'x-path'), '/app/x', 'the middleware decided');
+is(header($r, 'x-cold'), 'http://example.com/b%20c',
+   'a function made on first use, in a request');
 is(header($r, 'x-same'), 'true', 'next/headers.js: the runtime\'s Headers');
 is(header($r, 'x-ua'), 'parsed test-agent',
    'next/useragent.js: its parser is the runtime\'s');
