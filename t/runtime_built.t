@@ -282,6 +282,29 @@ like(slurp("$src/out/next/server.js"),
      qr/sink: \{ send: __mws_sink_send \}/,
      'its nested entry exported, as a shell');
 
+# COLD: a listed function compared, made with new, or missing is refused
+# (statements with an effect: esbuild drops an unused function)
+for my $case (
+    [ 'if (parseHost === null) { throw new Error("never"); }',
+      qr/url\.js: parseHost is compared outside its list/, 'compared' ],
+    [ 'if (typeof njs === "undefined") { new parseIPv4("1"); }',
+      qr/url\.js: parseIPv4 is a constructor/, 'a constructor' ],
+    [ '', qr/url\.js: no function \w+ for tools\/runtime COLD/,
+      'missing' ])
+{
+    my ($add, $re, $what) = @$case;
+
+    system("rm -rf $src/js/next $src/out && cp -r $repo/js/next $src/js/");
+    my $url = slurp("$src/js/next/url.js");
+    $url =~ s/^function parseHost\(/function parseHostRenamed(/m
+        if $add eq '';
+    $url =~ s/\nexport default \{/\n$add\n\n\nexport default {/;
+    write_to("$src/js/next/url.js", $url);
+    $out = `node $src/tools/runtime $src/out 2>&1`;
+    isnt($?, 0, "COLD: a listed function $what is refused");
+    like($out, $re, "COLD: $what, named");
+}
+
 # the same sources, the same file
 $out = `$repo/build.sh runtime $rt.2 2>&1`;
 is(slurp("$rt.2/next/server.js"), slurp("$rt/next/server.js"),
