@@ -41,6 +41,9 @@ like(slurp("$rt/next/server.js"),
 unlike(slurp("$rt/next/server.js"),
        qr/^function parseHost\((?:.*\n)*?^function __mwc_url_js\(/m,
        'and declared nowhere else');
+like(slurp("$rt/next/server.js"),
+     qr/^function __mwc_url_js\(\) \{\n(?:.*\n)*?^function parseAfterScheme\$mw\((?:.*\n)*?^  parseAfterScheme = parseAfterScheme\$mw;\n(?:  \w+ = \w+\$mw;\n)*\}\n/m,
+     'one used outside its list: the body\'s variable set at the end');
 
 $t->write_file('mw.js', <<'EOF');
 import server from 'next/server.js';
@@ -282,13 +285,16 @@ like(slurp("$src/out/next/server.js"),
      qr/sink: \{ send: __mws_sink_send \}/,
      'its nested entry exported, as a shell');
 
-# COLD: a listed function compared, made with new, or missing is refused
+# COLD: a listed function compared, made with new, assigned or missing is
+# refused
 # (statements with an effect: esbuild drops an unused function)
 for my $case (
     [ 'if (parseHost === null) { throw new Error("never"); }',
       qr/url\.js: parseHost is compared outside its list/, 'compared' ],
     [ 'if (typeof njs === "undefined") { new parseIPv4("1"); }',
       qr/url\.js: parseIPv4 is a constructor/, 'a constructor' ],
+    [ 'if (typeof njs === "undefined") { parseHost = null; }',
+      qr/url\.js: parseHost is assigned/, 'assigned' ],
     [ '', qr/url\.js: no function \w+ for tools\/runtime COLD/,
       'missing' ])
 {
