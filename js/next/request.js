@@ -598,7 +598,7 @@ function fromNginx(r, module) {
 function buildUrl(self) {
     var url;
 
-    if (self._headers === null) {
+    if (self._headers === undefined) {
         nginxRequest(self);
     }
 
@@ -661,25 +661,17 @@ function protoNextRequest() {
     Object.setPrototypeOf(NextRequest.prototype, {
         /*
          * where fromNginx()'s request starts (the constructor sets its
-         * own): written when made, an own property then.  A property of a
-         * new object costs ~400 instructions on QuickJS, where this object
-         * is made once
+         * own): its body read on first use (nginxBody()).  Its other
+         * fields are absent until made (_headers, _url, _nextUrl,
+         * _cookies, _geo, _srcHost, _cookieHeader: undefined): on njs
+         * this literal is made per request, each field ~500 instructions
          */
-        _headers: null,          /* made on first use: nginxRequest() */
-        _body: nginxBody,        /* read on first use: nginxBody() */
-        _geo: null,              /* null: not read yet */
-        _srcHost: null,          /* Host, for url / nextUrl */
-        _nextUrl: null,
-        _url: null,
-        _cookies: null,
-        _cookieHeader: null,
-        _bodyUsed: false,
-        _r: null,
+        _body: nginxBody,
 
         get method() { return this._method; },
 
         get url() {
-            if (this._url === null) {
+            if (this._url === undefined) {
                 buildUrl(this);
             }
 
@@ -687,7 +679,7 @@ function protoNextRequest() {
         },
 
         get nextUrl() {
-            if (this._nextUrl === null) {
+            if (this._nextUrl === undefined) {
                 buildUrl(this);
             }
 
@@ -695,7 +687,7 @@ function protoNextRequest() {
         },
 
         get headers() {
-            if (this._headers === null) {
+            if (this._headers === undefined) {
                 nginxRequest(this);
             }
 
@@ -703,8 +695,8 @@ function protoNextRequest() {
         },
 
         get cookies() {
-            if (this._cookies === null) {
-                if (this._headers === null) {
+            if (this._cookies === undefined) {
+                if (this._headers === undefined) {
                     nginxRequest(this);
                 }
 
@@ -725,8 +717,10 @@ function protoNextRequest() {
         get geo() {
             var g, k, v, any, names;
 
-            if (this._geo !== null) {
-                return this._geo;
+            /* undefined: not read yet; null: read, none */
+
+            if (this._geo !== undefined) {
+                return this._geo || undefined;
             }
 
             if (!this._r) {
@@ -746,11 +740,11 @@ function protoNextRequest() {
                 }
             }
 
-            this._geo = any ? g : undefined;
+            this._geo = any ? g : null;
 
-            return this._geo;
+            return this._geo || undefined;
         },
-        get bodyUsed() { return this._bodyUsed; },
+        get bodyUsed() { return this._bodyUsed === true; },
         get redirect() { return 'follow'; },
         get mode() { return 'cors'; },
         get credentials() { return 'same-origin'; },

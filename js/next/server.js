@@ -91,12 +91,11 @@ function Context() {
 
 
 /*
- * the fields every request starts with, on an object between the
- * Context and Context.prototype: a request writes only those it changes
- * (an own property then).  On QuickJS each property of a new object
- * costs ~400 instructions and this object is made once per context; on
- * njs it is made per request, as the literal's fields were.  Only
- * primitives here: the task lists are made on first use.
+ * The Context's fields are absent until set (read as undefined: no
+ * list, no count, not decided): on njs the object under each Context is
+ * made again per request, where each field of a literal costs ~500
+ * instructions; on QuickJS it is made once per context.  What it holds
+ * is the requestId accessor.
  */
 
 var contextDefaults = null;
@@ -106,18 +105,6 @@ function newContext(r) {
     if (contextDefaults === null) {
         contextDefaults = {
             __proto__: Context.prototype,
-            tasks: null,              /* settled-never-rejecting wrappers */
-            tasksMax: -1,             /* read on the first waitUntil() */
-            refused: 0,
-            fulfilled: 0,
-            rejected: 0,
-            passThrough: false,
-            decided: false,
-            afterQueue: null,
-            outcomePromise: null,
-            final: false,             /* send() made the final report */
-            api: null,                /* made on first use: contextApi() */
-            id: null,                 /* requestId, read on first use */
 
             /*
              * R's $request_id, read when first asked for: nginx makes it
@@ -125,7 +112,7 @@ function newContext(r) {
              * most requests never log or ask for it
              */
             get requestId() {
-                if (this.id === null) {
+                if (this.id === undefined) {
                     this.id = variable(this.r, 'middleware_request_id')
                               || variable(this.r, 'request_id') || '';
                 }
@@ -150,7 +137,7 @@ function newContext(r) {
 
 
 function taskCount(ctx) {
-    return (ctx.tasks === null) ? 0 : ctx.tasks.length;
+    return (ctx.tasks === undefined) ? 0 : ctx.tasks.length;
 }
 
 
@@ -161,7 +148,7 @@ function taskCount(ctx) {
  */
 
 function contextApi(ctx) {
-    if (ctx.api === null) {
+    if (ctx.api === undefined) {
         ctx.api = {
             requestId: ctx.requestId,
             waitUntil: function (promise) { ctxWaitUntil(ctx, promise); },
@@ -317,7 +304,7 @@ function run(r, middleware, matcher) {
 
         try {
             /* the request's header lines, if the middleware read them */
-            payload = decision(res, (request._headers !== null)
+            payload = decision(res, (request._headers !== undefined)
                                     ? request._headers._base || null : null);
 
         } catch (e) {
@@ -469,7 +456,7 @@ function after(task) {
 /* one wait per request, started on first use */
 
 function ctxOutcome(ctx) {
-    if (ctx.outcomePromise === null) {
+    if (ctx.outcomePromise === undefined) {
         ctx.outcomePromise = outcomeMod.wait(ctx.r, ctx.module);
     }
 
@@ -482,8 +469,11 @@ function ctxWaitUntil(ctx, promise) {
 
     /* middleware_tasks_max: one request must not hold the worker */
 
-    if (ctx.tasksMax === -1) {
+    if (ctx.tasksMax === undefined) {
         ctx.tasksMax = Number(variable(ctx.r, 'middleware_tasks_max')) || 0;
+        ctx.refused = 0;
+        ctx.fulfilled = 0;
+        ctx.rejected = 0;
     }
 
     if (ctx.tasksMax && taskCount(ctx) >= ctx.tasksMax) {
@@ -509,7 +499,7 @@ function ctxWaitUntil(ctx, promise) {
         }
     });
 
-    if (ctx.tasks === null) {
+    if (ctx.tasks === undefined) {
         ctx.tasks = [];
     }
 
@@ -539,7 +529,7 @@ function ctxAfter(ctx, task) {
         return;
     }
 
-    if (ctx.afterQueue === null) {
+    if (ctx.afterQueue === undefined) {
         ctx.afterQueue = [];
     }
 
@@ -575,7 +565,7 @@ function ctxSend(ctx, payload) {
      * has nothing to add (one variable write less per request)
      */
 
-    if (ctx.tasks === null && ctx.afterQueue === null) {
+    if (ctx.tasks === undefined && ctx.afterQueue === undefined) {
         ctxReport(ctx, 'tasks=0 fulfilled=0 rejected=0');
         ctx.final = true;
 
@@ -588,11 +578,11 @@ function ctxSend(ctx, payload) {
 
     queue = ctx.afterQueue;
 
-    if (queue === null) {
+    if (queue === undefined) {
         return;
     }
 
-    ctx.afterQueue = null;
+    ctx.afterQueue = undefined;
 
     for (i = 0; i < queue.length; i++) {
         try {
@@ -639,7 +629,8 @@ async function ctxDrainTasks(ctx) {
 function ctxDrained(ctx) {
     if (!ctx.final || taskCount(ctx) !== 0 || ctx.refused) {
         ctxReport(ctx, 'tasks=' + taskCount(ctx) + ' fulfilled='
-                       + ctx.fulfilled + ' rejected=' + ctx.rejected
+                       + (ctx.fulfilled || 0) + ' rejected='
+                       + (ctx.rejected || 0)
                        + (ctx.refused ? ' refused=' + ctx.refused : ''));
     }
 

@@ -116,8 +116,33 @@ test('body when nginx exposes it (r.requestText)', async function (t) {
 
     r.requestText = '{"a":1}';
     server.serve(function (request) { s.request = request; }, {}).handle(r);
+    t.is(s.request.bodyUsed, false, 'bodyUsed false before a read');
     s.json = await s.request.json();
     t.is(s.json.a, 1, 'json()');
+    t.is(s.request.bodyUsed, true, 'bodyUsed true after it');
+    t.is(new NextRequest('http://a.test/').bodyUsed, false,
+         'bodyUsed false on a made request');
+});
+
+
+test('geo with none of its variables: undefined, and read once',
+     function (t) {
+    var r = tap.mockRequest({}), s = {}, reads = 0;
+
+    ['country', 'region', 'city', 'latitude', 'longitude'].forEach(
+        function (n) {
+            Object.defineProperty(r.variables, 'middleware_geo_' + n, {
+                get: function () { reads++; return undefined; }
+            });
+        });
+
+    server.serve(function (request) {
+        s.a = request.geo;
+        s.b = request.geo;
+    }, {}).handle(r);
+    t.is(s.a, undefined, 'undefined');
+    t.is(s.b, undefined, 'again undefined');
+    t.is(reads, 5, 'its five variables read once');
 });
 
 

@@ -33,6 +33,32 @@ test('new Response', async function (t) {
 });
 
 
+test('NextResponse.next() and redirect(): the fields a Response has',
+     async function (t) {
+    [NextResponse.next(), NextResponse.redirect('http://a.test/x', 307),
+     NextResponse.next({ headers: { 'x-a': '1' } })].forEach(function (r) {
+        t.is(r.statusText, '', 'statusText ""');
+        t.is(r.type, 'default', 'type "default"');
+        t.is(r.url, '', 'url ""');
+        t.is(r.bodyUsed, false, 'bodyUsed false');
+        t.is(r.body, null, 'body null');
+        t.is(r.redirected, false, 'redirected false');
+    });
+
+    var c = NextResponse.next().clone(), s = {};
+
+    t.is(c.statusText + ',' + c.type + ',' + c.url + ',' + c.bodyUsed,
+         ',default,,false', 'and its clone');
+    s.r = NextResponse.next();
+    s.text = await s.r.text();
+    t.is(s.text, '', 'text() of next(): ""');
+    t.is(s.r.bodyUsed, true, 'bodyUsed true then');
+    t.is(s.r.cookies.get('a'), undefined, 'cookies made on first use');
+    s.r.cookies.set('a', '1');
+    t.is(s.r.headers.get('set-cookie'), 'a=1; Path=/', 'and they write');
+});
+
+
 test('Response errors', function (t) {
     t.throws(function () { return new Response('x', { status: 99 }); },
              RangeError, 'status < 200');
@@ -100,20 +126,33 @@ test('NextResponse.next() made at once: the same as through the constructor',
         t.ok(fast instanceof NextResponse && fast instanceof Response,
              'a NextResponse (' + i + ')');
         t.is(fast.status, slow.status, 'status (' + i + ')');
-        /* _hlist: a plain response's header entries (responseHeaders()) */
-        t.deepIs(tap.fieldsOf(fast).filter(function (f) {
-                     return f !== '_hlist';
-                 }), Object.keys(slow).sort(),
-                 'the same fields, own or defaults (' + i + ')');
+        /*
+         * _hlist: a plain response's header entries (responseHeaders());
+         * the fields it leaves absent read as their defaults through the
+         * getters (compared below)
+         */
+        t.deepIs(Object.keys(slow).filter(function (f) {
+                     return tap.fieldsOf(fast).indexOf(f) === -1;
+                 }).sort(), ['_bodyUsed', '_cookies', '_nextUrl',
+                             '_statusText', '_type', '_url'],
+                 'the same fields, own or defaults, but the absent ('
+                 + i + ')');
         t.deepIs(Object.keys(fast).filter(function (f) {
                      return !slow.hasOwnProperty(f) && f !== '_hlist';
                  }), [], 'no own field the constructor has not (' + i + ')');
 
         for (k in slow) {
-            if (k !== '_headers' && k !== '_override' && k !== '_hlist') {
+            if (k !== '_headers' && k !== '_override' && k !== '_hlist'
+                && tap.fieldsOf(fast).indexOf(k) !== -1)
+            {
                 t.deepIs(fast[k], slow[k], k + ' (' + i + ')');
             }
         }
+
+        ['statusText', 'type', 'url', 'bodyUsed', 'ok', 'redirected']
+            .forEach(function (g) {
+                t.is(fast[g], slow[g], g + ' (' + i + ')');
+            });
 
         t.deepIs(lines(fast.headers), lines(slow.headers),
                  'headers, with the request view (' + i + ')');
