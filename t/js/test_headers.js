@@ -138,4 +138,70 @@ test('a name ending in LF is invalid (njs 0.7.9: $ matches before LF)',
 });
 
 
+/*
+ * set(), append() and the constructor against the rules written out here
+ * (a token name; the value trimmed of HTTP whitespace, then refused with
+ * NUL, CR, LF or a character above U+00FF), over names and values at the
+ * edges of the one-test check: empty, one character, whitespace at either
+ * end or inside, ":" in the value, control characters, Latin-1
+ */
+test('name and value checks: each edge as the rules say', function (t) {
+    var names = ['x', 'X-User-Id', "!#$%&'*+-.^_`|~09az", 'a:b', 'a b', '',
+                 'x\t', '\u00e9', 'x\n'],
+        values = ['', 'v', ' ', '\t', ' v', 'v ', '\tv\t', 'a b', 'a\tb',
+                  'a:b', ':', '\u0001', '\u001f', '\u007f', '\u0080x\u00ff',
+                  '\u00ff', '\u0000', 'a\u0000', 'a\rb', 'a\nb', '\n',
+                  'v\r', '\u0100', 'x\u20ac', '\u000b\u000c', ' \u000b '],
+        token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, i, j, n, v, want, got;
+
+    function expected(name, value) {
+        var w = value.replace(/^[\t\n\r ]+/, '')
+                     .replace(/[\t\n\r ]+$/, '');
+
+        if (!token.test(name) || name.indexOf('\n') !== -1
+            || /[\u0000\r\n]/.test(w) || /[^\u0000-\u00ff]/.test(w))
+        {
+            return 'TypeError';
+        }
+
+        return w;
+    }
+
+    function through(how, name, value) {
+        var h;
+
+        try {
+            if (how === 'set') {
+                h = new Headers();
+                h.set(name, value);
+
+            } else if (how === 'append') {
+                h = new Headers();
+                h.append(name, value);
+
+            } else {
+                h = new Headers([[name, value]]);
+            }
+
+            return h.get(name);
+
+        } catch (e) {
+            return (e instanceof TypeError) ? 'TypeError' : String(e);
+        }
+    }
+
+    for (i = 0; i < names.length; i++) {
+        for (j = 0; j < values.length; j++) {
+            n = names[i];
+            v = values[j];
+            want = expected(n, v);
+            got = [through('set', n, v), through('append', n, v),
+                   through('init', n, v)];
+            t.deepIs(got, [want, want, want],
+                     JSON.stringify(n) + ': ' + JSON.stringify(v));
+        }
+    }
+});
+
+
 tap.run();
