@@ -506,7 +506,8 @@ function protoHeaders() {
                     e[0] = checkName('set', e[0]);
                     e[1] = checkValue('set', e[0], e[1]);
                 }
-                at[' ' + pairs[i][0].toLowerCase()] = i;
+
+                at[' ' + e[0].toLowerCase()] = i;
             }
 
             changing(this);
