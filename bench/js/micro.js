@@ -23,6 +23,8 @@ var LINES = 'Host\nhost\n127.0.0.1:8080\nUser-Agent\nuser-agent\nwrk\n'
 var RAW = [['Host', '127.0.0.1:8080'], ['User-Agent', 'wrk'],
            ['Accept', '*/*'], ['Cookie', '__session=' + TOKEN]];
 var HREF = 'http://127.0.0.1:8080/dashboard';
+// $middleware_url of that request (the module's parts of its URL)
+var URL_PARTS = HREF + '\nhttp:\n127.0.0.1\n8080\ndashboard';
 var SIGN_IN = 'http://127.0.0.1:8080/sign-in?redirect_url=%2Fdashboard';
 
 function nop() {}
@@ -33,7 +35,8 @@ function mock() {
         variables: { request_uri: '/dashboard', request_id: 'req-1',
                      middleware_request_id: 'req-1',
                      middleware_scheme: 'http', middleware_matched: '1',
-                     middleware_headers: LINES, host: '127.0.0.1' },
+                     middleware_headers: LINES, host: '127.0.0.1',
+                     middleware_url: URL_PARTS },
         rawVariables: { request_uri: '/dashboard' },
         rawHeadersIn: RAW,
         remoteAddress: '127.0.0.1',

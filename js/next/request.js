@@ -596,7 +596,44 @@ function fromNginx(r, module) {
  */
 
 function buildUrl(self) {
-    var url;
+    var url, parts;
+
+    /*
+     * the module's parts of the URL when it gives them (a plain host and
+     * target: see $middleware_url in the README): "href", "scheme:",
+     * host, port, the path without its "/", and the query if there is
+     * one, then an empty part if URLSearchParams would write the query
+     * otherwise.  The record the parser would make of it, without its
+     * two regexp tests, and without request.headers for the Host line.
+     */
+
+    parts = variable(self._r, 'middleware_url');
+
+    if (parts !== undefined) {
+        parts = parts.split('\n');
+
+        url = urlMod.nextURLOf({
+            scheme: parts[1],
+            username: '',
+            password: '',
+            host: parts[2],
+            port: (parts[3] !== '') ? parts[3] : null,
+            path: parts[4].split('/'),
+            query: (parts.length > 5) ? parts[5] : null,
+            fragment: null
+        });
+
+        if (parts.length > 6) {
+            url.searchParams._update();
+            self._url = url.href;
+
+        } else {
+            self._url = parts[0];
+        }
+
+        self._nextUrl = url;
+        return;
+    }
 
     if (self._headers === undefined) {
         nginxRequest(self);

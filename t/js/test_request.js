@@ -380,6 +380,76 @@ test('$middleware_headers: the same request as r.rawHeadersIn',
 });
 
 
+test('$middleware_url: the URL the parser makes, without the header lines',
+     function (t) {
+    var cases, i, c, a, b, r, reads, q, headers;
+
+    /* [scheme, Host, target, the variable as the C module writes it] */
+    cases = [
+        ['http', 'Ex.com:8080', '/a/b',
+         'http://ex.com:8080/a/b\nhttp:\nex.com\n8080\na/b'],
+        ['https', 'h.org:443', '/',
+         'https://h.org/\nhttps:\nh.org\n\n'],
+        ['http', 'h', '/a//b/?x=1&y=%2F',
+         'http://h/a//b/?x=1&y=%2F\nhttp:\nh\n\na//b/\nx=1&y=%2F'],
+        /* a query URLSearchParams writes otherwise: the last part empty */
+        ['http', 'h', '/s?b&a=%41+c', 'http://h/s?b&a=%41+c\nhttp:\nh\n\ns'
+         + '\nb&a=%41+c\n'],
+        ['http', 'h', '/s?', 'http://h/s\nhttp:\nh\n\ns']
+    ];
+
+    for (i = 0; i < cases.length; i++) {
+        c = cases[i];
+        headers = [['Host', c[1]]];
+        a = seen({ uri: c[2], headers: headers,
+                   variables: { middleware_scheme: c[0] } });
+        b = seen({ uri: '/elsewhere', headers: [['Host', 'other']],
+                   variables: { middleware_scheme: 'http',
+                                middleware_url: c[3] } });
+
+        t.is(b.url, a.url, c[2] + ': url ' + a.url);
+        t.is(b.nextUrl.href, a.nextUrl.href, c[2] + ': nextUrl');
+        t.deepIs(b.nextUrl._rec, a.nextUrl._rec, c[2] + ': its record');
+        t.is(b.nextUrl.search, a.nextUrl.search, c[2] + ': search');
+        t.deepIs(Object.keys(b.nextUrl).sort(), Object.keys(a.nextUrl).sort(),
+                 c[2] + ': its fields');
+    }
+
+    t.is(b.url, 'http://h/s', 'an empty query: none');
+    t.is(a.url, 'http://h/s', 'as the parser makes it');
+
+    /* the Host line comes with it: request.headers is not made */
+    function redirect(request) {
+        q = request;
+        return server.NextResponse.redirect(new URL('/in?x='
+            + encodeURIComponent(request.nextUrl.pathname), request.url));
+    }
+
+    a = tap.mockRequest({ uri: '/a/b', headers: [['Host', 'Ex.com:8080']],
+                          variables: { middleware_matched: '1' } });
+    server.serve(redirect, {}).handle(a);
+
+    reads = 0;
+    r = tap.mockRequest({ uri: '/p', headers: [['Host', 'h']],
+                          variables: { middleware_matched: '1',
+                                       middleware_url: cases[0][3] } });
+    Object.defineProperty(r, 'rawHeadersIn', {
+        get: function () { reads++; return [['Host', 'h']]; }
+    });
+    server.serve(redirect, {}).handle(r);
+
+    t.is(reads, 0, 'url, nextUrl and a URL on request.url: no line read');
+    t.is(r.payload(), a.payload(), 'the redirect the parser\'s URL makes');
+    t.ok(r.payload().indexOf('http://ex.com:8080/in?x=') !== -1,
+         'to the URL requested');
+
+    q.nextUrl.pathname = '/changed';
+    t.is(q.url, 'http://ex.com:8080/a/b', 'request.url stays the URL requested');
+    t.is(new URL('c', q.url).href, 'http://ex.com:8080/a/c', 'a URL on it');
+    t.is(q.headers.get('host'), 'h', 'request.headers still from the lines');
+});
+
+
 test('made as literals: the same objects as their constructors make',
      function (t) {
     var q = seen({ uri: '/a?b=1', headers: [['Host', 'h.com']] }), n, ev;

@@ -782,6 +782,197 @@ START_TEST(test_parse_decode)
 END_TEST
 
 
+/* --- mw_url_request ------------------------------------------------------- */
+
+/*
+ * request.url / nextUrl's parts for "scheme://" host target, each expected
+ * line written out; NULL: not taken (the runtime parses it itself)
+ */
+
+typedef struct {
+    int          https;
+    const char  *host;
+    const char  *target;
+    const char  *expect;
+} t_request_url_t;
+
+
+static const t_request_url_t  t_request_urls[] = {
+
+    /* names, ports */
+    { 0, "localhost", "/", "http://localhost/\nhttp:\nlocalhost\n\n" },
+    { 1, "Example.COM", "/a/B", "https://example.com/a/B\nhttps:\n"
+                                "example.com\n\na/B" },
+    { 0, "127.0.0.1:8080", "/dashboard",
+      "http://127.0.0.1:8080/dashboard\nhttp:\n127.0.0.1\n8080\ndashboard" },
+    { 0, "h:80", "/", "http://h/\nhttp:\nh\n\n" },
+    { 0, "h:080", "/", "http://h/\nhttp:\nh\n\n" },
+    { 0, "h:443", "/", "http://h:443/\nhttp:\nh\n443\n" },
+    { 1, "h:443", "/", "https://h/\nhttps:\nh\n\n" },
+    { 1, "h:00081", "/", "https://h:81/\nhttps:\nh\n81\n" },
+    { 0, "h:0", "/", "http://h:0/\nhttp:\nh\n0\n" },
+    { 0, "h:65535", "/", "http://h:65535/\nhttp:\nh\n65535\n" },
+    { 0, "a-b.c.", "/", "http://a-b.c./\nhttp:\na-b.c.\n\n" },
+    { 0, "x.0a", "/", "http://x.0a/\nhttp:\nx.0a\n\n" },
+    { 0, "x.0xg", "/", "http://x.0xg/\nhttp:\nx.0xg\n\n" },
+    { 0, "1.2.3.4x", "/", "http://1.2.3.4x/\nhttp:\n1.2.3.4x\n\n" },
+    { 0, "255.0.10.1", "/", "http://255.0.10.1/\nhttp:\n255.0.10.1\n\n" },
+    { 0, "h:65536", "/", NULL },
+    { 0, "h:123456", "/", NULL },
+    { 0, "h:", "/", NULL },
+    { 0, ":80", "/", NULL },
+    { 0, "", "/", NULL },
+    { 0, "h:8a", "/", NULL },
+    { 0, "h:1:2", "/", NULL },
+    { 0, "a,b", "/", NULL },
+    { 0, "a b", "/", NULL },
+    { 0, "a_b", "/", NULL },
+    { 0, "[::1]", "/", NULL },
+    { 0, "user@h", "/", NULL },
+    { 0, "caf\xc3\xa9", "/", NULL },
+
+    /* numbers WHATWG reads as IPv4, which the runtime normalizes */
+    { 0, "1.2.3", "/", NULL },
+    { 0, "010.0.0.1", "/", NULL },
+    { 0, "256.0.0.1", "/", NULL },
+    { 0, "0x7f.1", "/", NULL },
+    { 0, "a.0X1f", "/", NULL },
+    { 0, "a.0x", "/", NULL },
+    { 0, "a.1.", "/", NULL },
+    { 0, "1.2.3.4.", "/", NULL },
+    { 0, "1.2.3.4.5", "/", NULL },
+    { 0, "42", "/", NULL },
+
+    /* paths */
+    { 0, "h", "/a/b/", "http://h/a/b/\nhttp:\nh\n\na/b/" },
+    { 0, "h", "//a", "http://h//a\nhttp:\nh\n\n/a" },
+    { 0, "h", "/a%2Fb/%7E~!$&'()*+,;=:@[]^_|",
+      "http://h/a%2Fb/%7E~!$&'()*+,;=:@[]^_|\nhttp:\nh\n\n"
+      "a%2Fb/%7E~!$&'()*+,;=:@[]^_|" },
+    { 0, "h", "/a.b/c..", "http://h/a.b/c..\nhttp:\nh\n\na.b/c.." },
+    { 0, "h", "/%2f%2d", "http://h/%2f%2d\nhttp:\nh\n\n%2f%2d" },
+    { 0, "h", "/./a", NULL },
+    { 0, "h", "/a/..", NULL },
+    { 0, "h", "/a/.b", NULL },
+    { 0, "h", "/a/%2e", NULL },
+    { 0, "h", "/%2E%2E/a", NULL },
+    { 0, "h", "/a b", NULL },
+    { 0, "h", "/a\"b", NULL },
+    { 0, "h", "/a#b", NULL },
+    { 0, "h", "/a<b", NULL },
+    { 0, "h", "/a`b", NULL },
+    { 0, "h", "/a{b}", NULL },
+    { 0, "h", "/a\\b", NULL },
+    { 0, "h", "/a\x7f", NULL },
+    { 0, "h", "/a\x01", NULL },
+    { 0, "h", "/caf\xc3\xa9", NULL },
+    { 0, "h", "*", NULL },
+    { 0, "h", "http://h/", NULL },
+    { 0, "h", "", NULL },
+
+    /* queries URLSearchParams writes back as they are */
+    { 0, "h", "/a?x=1&y=", "http://h/a?x=1&y=\nhttp:\nh\n\na\nx=1&y=" },
+    { 0, "h", "/?=", "http://h/?=\nhttp:\nh\n\n\n=" },
+    { 0, "h", "/?q=a+b&r=%2F%3D%26%2B%00%7F",
+      "http://h/?q=a+b&r=%2F%3D%26%2B%00%7F\nhttp:\nh\n\n\n"
+      "q=a+b&r=%2F%3D%26%2B%00%7F" },
+    { 0, "h", "/?a*-._=Z9", "http://h/?a*-._=Z9\nhttp:\nh\n\n\na*-._=Z9" },
+    { 0, "h", "/a?", "http://h/a\nhttp:\nh\n\na" },
+
+    /* and those it changes: the last line empty */
+    { 0, "h", "/?x", "http://h/?x\nhttp:\nh\n\n\nx\n" },
+    { 0, "h", "/?x=1&&y=2", "http://h/?x=1&&y=2\nhttp:\nh\n\n\nx=1&&y=2\n" },
+    { 0, "h", "/?&x=1", "http://h/?&x=1\nhttp:\nh\n\n\n&x=1\n" },
+    { 0, "h", "/?x=1&", "http://h/?x=1&\nhttp:\nh\n\n\nx=1&\n" },
+    { 0, "h", "/?x=a=b", "http://h/?x=a=b\nhttp:\nh\n\n\nx=a=b\n" },
+    { 0, "h", "/?r=/a", "http://h/?r=/a\nhttp:\nh\n\n\nr=/a\n" },
+    { 0, "h", "/?r=%2f", "http://h/?r=%2f\nhttp:\nh\n\n\nr=%2f\n" },
+    { 0, "h", "/?r=%41", "http://h/?r=%41\nhttp:\nh\n\n\nr=%41\n" },
+    { 0, "h", "/?r=%20", "http://h/?r=%20\nhttp:\nh\n\n\nr=%20\n" },
+    { 0, "h", "/?r=%C3%A9", "http://h/?r=%C3%A9\nhttp:\nh\n\n\nr=%C3%A9\n" },
+    { 0, "h", "/?r=%2", "http://h/?r=%2\nhttp:\nh\n\n\nr=%2\n" },
+    { 0, "h", "/?r=%G0", "http://h/?r=%G0\nhttp:\nh\n\n\nr=%G0\n" },
+    { 0, "h", "/?a?b=c", "http://h/?a?b=c\nhttp:\nh\n\n\na?b=c\n" },
+    { 0, "h", "/?x=~", "http://h/?x=~\nhttp:\nh\n\n\nx=~\n" },
+
+    /* and bytes the fast path leaves to the parser */
+    { 0, "h", "/?x=a b", NULL },
+    { 0, "h", "/?x='", NULL },
+    { 0, "h", "/?x=\"", NULL },
+    { 0, "h", "/?x=#", NULL },
+    { 0, "h", "/?x=<>", NULL },
+    { 0, "h", "/?x=\x7f", NULL },
+    { 0, "h", "/?x=\xc3\xa9", NULL },
+};
+
+
+START_TEST(test_request_url)
+{
+    size_t                  n, len;
+    mw_str_t                host, target;
+    unsigned char          *out;
+    const t_request_url_t  *t;
+
+    t = &t_request_urls[_i];
+
+    host.len = strlen(t->host);
+    host.data = t_dup(t->host, host.len);
+    target.len = strlen(t->target);
+    target.data = t_dup(t->target, target.len);
+
+    /* exactly the room promised, so that valgrind sees a write past it */
+    len = MW_URL_REQUEST_LEN(host.len, target.len);
+    out = t_fill(len, 0x5a);
+
+    n = mw_url_request(t->https, &host, &target, out);
+
+    if (t->expect == NULL) {
+        ck_assert_msg(n == 0, "\"%s\" \"%s\" taken: \"%.*s\"", t->host,
+                      t->target, (int) n, out);
+        return;
+    }
+
+    ck_assert_msg(n == strlen(t->expect)
+                  && memcmp(out, t->expect, n) == 0,
+                  "\"%s\" \"%s\": \"%.*s\", not \"%s\"", t->host, t->target,
+                  (int) n, out, t->expect);
+    ck_assert_uint_le(n, len);
+}
+END_TEST
+
+
+/* the longest output for its input: a host with a port, a query to keep */
+
+START_TEST(test_request_url_room)
+{
+    size_t          n, i;
+    mw_str_t        host, target;
+    unsigned char  *out, buf[300];
+
+    memcpy(buf, "/", 1);
+
+    for (i = 1; i < sizeof(buf) - 2; i++) {
+        buf[i] = 'a';
+    }
+
+    buf[sizeof(buf) - 3] = '?';
+    buf[sizeof(buf) - 2] = 'x';
+    buf[sizeof(buf) - 1] = '=';
+
+    target.len = sizeof(buf);
+    target.data = t_dup(buf, target.len);
+    host.len = sizeof("a.b:65535") - 1;
+    host.data = t_dup("a.b:65535", host.len);
+
+    out = t_fill(MW_URL_REQUEST_LEN(host.len, target.len), 0);
+    n = mw_url_request(1, &host, &target, out);
+
+    ck_assert_uint_gt(n, 2 * target.len);
+    ck_assert_uint_le(n, MW_URL_REQUEST_LEN(host.len, target.len));
+}
+END_TEST
+
+
 static Suite *
 url_suite(void)
 {
@@ -822,6 +1013,13 @@ url_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_decode_path);
     tcase_add_test(tc, test_parse_decode);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("request");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_request_url, 0,
+                        sizeof(t_request_urls) / sizeof(t_request_urls[0]));
+    tcase_add_test(tc, test_request_url_room);
     suite_add_tcase(s, tc);
 
     return s;
