@@ -3,8 +3,9 @@
  * Copyright (C) ngx_http_middleware_module authors
  *
  * libFuzzer target: mw_url_parse(), mw_url_same_origin() and
- * mw_url_decode_path() on any rewrite target; the first byte splits the
- * input into the URL and the request's host.
+ * mw_url_decode_path() on any rewrite target, mw_url_request() on it as
+ * a request target; the first byte splits the input into the URL and the
+ * request's host.
  */
 
 
@@ -26,7 +27,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     long            n;
-    size_t          cut;
+    size_t          cut, i, lf, len;
+    mw_str_t        host, target;
     mw_url_t        u;
     unsigned char  *p, *out;
 
@@ -73,6 +75,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             free(out);
         }
+    }
+
+    /* the parts of a request's URL: within their room, 4 to 6 LFs */
+
+    target.data = p;
+    target.len = size - cut;
+    host.data = p + size - cut;
+    host.len = cut;
+    len = MW_URL_REQUEST_LEN(host.len, target.len);
+
+    out = malloc(len);
+    if (out != NULL) {
+        n = (long) mw_url_request(data[0] & 1, &host, &target, out);
+
+        if (n > (long) len) {
+            abort();
+        }
+
+        for (i = 0, lf = 0; i < (size_t) n; i++) {
+            if (out[i] == '\n') {
+                lf++;
+
+            } else if (out[i] <= 0x20 || out[i] >= 0x7f) {
+                abort();
+            }
+        }
+
+        if (n && (lf < 4 || lf > 6 || memcmp(out, "http", 4) != 0)) {
+            abort();
+        }
+
+        free(out);
     }
 
     free(p);
