@@ -47,6 +47,8 @@ static ngx_int_t ngx_http_middleware_headers_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_middleware_url_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_middleware_cookie_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_int_t ngx_http_middleware_value(ngx_http_variable_value_t *v,
@@ -83,6 +85,10 @@ static ngx_http_variable_t  ngx_http_middleware_vars[] = {
 
     { ngx_string("middleware_headers"), NULL,
       ngx_http_middleware_headers_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("middleware_cookie"), NULL,
+      ngx_http_middleware_cookie_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("middleware_url"), NULL,
@@ -299,7 +305,10 @@ invalid:
 
 /*
  * On F, its header lines (R's) for the runtime when every one is plain:
- * "Name\nname\nvalue\n" each (mw_header_plain_line()), in order.  Not
+ * their lower-case names first, each after a ',' and the last followed by
+ * ",\n" (a token has no ',': the runtime finds whether the client sent a
+ * name there without reading the values, a long Cookie line among them),
+ * then "Name\nname\nvalue\n" each (mw_header_plain_line()), in order.  Not
  * found when a line is not plain or there are several Cookie lines: the
  * runtime then checks r.rawHeadersIn line by line.  Checking the bytes
  * here costs a few instructions per byte; the runtime's one regexp over
@@ -311,8 +320,8 @@ static ngx_int_t
 ngx_http_middleware_headers_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char           *p, *start;
-    size_t            len, n;
+    u_char           *p, *start, *names;
+    size_t            len, nlen, n, k;
     ngx_uint_t        i, cookies;
     mw_header_t       mh;
     ngx_list_part_t  *part;
@@ -324,6 +333,7 @@ ngx_http_middleware_headers_variable(ngx_http_request_t *r,
     }
 
     len = 0;
+    nlen = 0;
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -345,14 +355,21 @@ ngx_http_middleware_headers_variable(ngx_http_request_t *r,
         }
 
         len += 2 * h[i].key.len + h[i].value.len + 3;
+        nlen += h[i].key.len + 1;
     }
 
-    start = ngx_pnalloc(r->pool, len ? len : 1);
+    start = ngx_pnalloc(r->pool, 2 + nlen + len);
     if (start == NULL) {
         return NGX_ERROR;
     }
 
-    p = start;
+    /* the names from start, the lines after them (p) */
+
+    names = start;
+    *names++ = ',';
+
+    p = start + 1 + nlen;
+    *p++ = '\n';
     cookies = 0;
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -393,6 +410,13 @@ ngx_http_middleware_headers_variable(ngx_http_request_t *r,
             return NGX_OK;
         }
 
+        /* the lower-case name, as the line has it second */
+
+        for (k = 0; k < h[i].key.len; k++) {
+            *names++ = ngx_tolower(h[i].key.data[k]);
+        }
+
+        *names++ = ',';
         p += n;
     }
 
@@ -473,6 +497,77 @@ ngx_http_middleware_url_variable(ngx_http_request_t *r,
     }
 
     return ngx_http_middleware_value(v, p, n);
+}
+
+
+/*
+ * On F, R's Cookie line for the runtime's request.cookies when its header
+ * lines are $middleware_headers: the value when it is plain (bytes
+ * 0x01-0x7f without CR and LF), empty when there is no Cookie line; not
+ * found when there are several or one is not plain (the runtime then
+ * takes it from the lines).  Reading it saves the runtime making an entry
+ * of every line to find that one.
+ */
+
+static ngx_int_t
+ngx_http_middleware_cookie_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char           *p, *last;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *cookie;
+
+    if (ngx_http_middleware_fake(r) == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    cookie = NULL;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0
+            || !mw_header_name_is(h[i].key.data, h[i].key.len, "cookie"))
+        {
+            continue;
+        }
+
+        if (cookie != NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        cookie = &h[i];
+    }
+
+    if (cookie == NULL) {
+        return ngx_http_middleware_value(v, (u_char *) "", 0);
+    }
+
+    last = cookie->value.data + cookie->value.len;
+
+    for (p = cookie->value.data; p < last; p++) {
+        if (*p == '\0' || *p == CR || *p == LF || *p >= 0x80) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+    }
+
+    return ngx_http_middleware_value(v, cookie->value.data,
+                                     cookie->value.len);
 }
 
 

@@ -1,9 +1,11 @@
 #!/usr/bin/perl
 
 # $middleware_headers: on the detached request, the client's header lines
-# as the runtime reads them on QuickJS ("Name\nname\nvalue\n" each) when
-# every line is plain; not found when one is not (the runtime then checks
-# r.rawHeadersIn line by line) and on the client request.
+# as the runtime reads them (",name,...,\n" of their lower-case names, then
+# "Name\nname\nvalue\n" each) when every line is plain; not found when one
+# is not (the runtime then checks r.rawHeadersIn line by line) and on the
+# client request.  $middleware_cookie: the one plain Cookie line's value,
+# empty without one, not found with several or one that is not plain.
 
 use strict;
 use warnings;
@@ -19,9 +21,15 @@ my $t = Mw::Nginx->new();
 $t->write_file('raw.js', <<'EOF');
 function handle(r) {
     var v = r.variables.middleware_headers;
+    var c = r.variables.middleware_cookie;
 
-    r.return(200, 'MW1 200\nx-middleware-next:1\nx-seen:'
-                  + (v === undefined ? 'none' : JSON.stringify(v)) + '\n\n');
+    function show(v) {
+        return (v === undefined) ? 'none'
+               : JSON.stringify(v).replace(/%/g, '%25');
+    }
+
+    r.return(200, 'MW1 200\nx-middleware-next:1\nx-seen:' + show(v)
+                  + '\nx-cookie:' + show(c) + '\n\n');
 }
 export default { handle };
 EOF
@@ -46,7 +54,7 @@ http {
         middleware @raw;
 
         location / {
-            return 200 "client request: [$middleware_headers]\n";
+            return 200 "client request: [$middleware_headers$middleware_cookie]\n";
         }
 
         location @raw {
@@ -67,17 +75,35 @@ sub seen {
     return header($r, 'x-seen');
 }
 
+sub cookie {
+    my (@headers) = @_;
+
+    my $r = $t->http_get('/', headers => \@headers);
+    is(status($r), 200, 'status 200') or diag($r);
+
+    return header($r, 'x-cookie');
+}
+
 is(seen('User-Agent' => 't/1', 'X-A' => 'v w;x=1', Cookie => 'a=1; b=2',
         'x_y' => '', 'X-Del' => 'a~b'),
-   '"Host\nhost\nlocalhost\nUser-Agent\nuser-agent\nt/1\nX-A\nx-a\nv w;x=1\n'
+   '",host,user-agent,x-a,cookie,x_y,x-del,connection,\n'
+   . 'Host\nhost\nlocalhost\nUser-Agent\nuser-agent\nt/1\nX-A\nx-a\nv w;x=1\n'
    . 'Cookie\ncookie\na=1; b=2\nx_y\nx_y\n\nX-Del\nx-del\na~b\n'
    . 'Connection\nconnection\nclose\n"',
-   'plain lines: each as sent, its name in lower case, in order');
+   'plain lines: their names in lower case, then each as sent, its name '
+   . 'in lower case, in order');
 
 is(seen('X-B' => "caf\xc3\xa9"), 'none', 'a byte above 0x7f: not found');
 is(seen(Cookie => 'a=1', Cookie => 'b=2'), 'none',
    'two Cookie lines: not found (the runtime joins them)');
 is(seen('X@Y' => '1'), 'none', 'a name that is not a token: not found');
+
+is(cookie(Cookie => 'a=1; b=%41'), '"a=1; b=%41"', 'the Cookie line');
+is(cookie('X-A' => '1'), '""', 'no Cookie line: empty');
+is(cookie(Cookie => 'a=1', Cookie => 'b=2'), 'none', 'two: not found');
+is(cookie(Cookie => "a=caf\xc3\xa9"), 'none', 'a byte above 0x7f: not found');
+is(cookie(Cookie => "a=\x01", 'X-B' => "caf\xc3\xa9"), '"a=\u0001"',
+   'a control byte; another line not plain: still the Cookie line');
 
 my $r = $t->http_get('/');
 is(body($r), "client request: []\n", 'not found on the client request');

@@ -15,9 +15,10 @@ var TOKEN = '@TOKEN@';
 var N = @N@;
 var STEP = '@STEP@';
 
-// $middleware_headers (QuickJS reads it) and r.rawHeadersIn (njs) of
+// $middleware_headers and r.rawHeadersIn of
 // GET /dashboard as wrk sends it with the session cookie
-var LINES = 'Host\nhost\n127.0.0.1:8080\nUser-Agent\nuser-agent\nwrk\n'
+var LINES = ',host,user-agent,accept,cookie,\n'
+            + 'Host\nhost\n127.0.0.1:8080\nUser-Agent\nuser-agent\nwrk\n'
             + 'Accept\naccept\n*/*\nCookie\ncookie\n__session=' + TOKEN
             + '\n';
 var RAW = [['Host', '127.0.0.1:8080'], ['User-Agent', 'wrk'],
@@ -36,7 +37,8 @@ function mock() {
                      middleware_request_id: 'req-1',
                      middleware_scheme: 'http', middleware_matched: '1',
                      middleware_headers: LINES, host: '127.0.0.1',
-                     middleware_url: URL_PARTS },
+                     middleware_url: URL_PARTS,
+                     middleware_cookie: '__session=' + TOKEN },
         rawVariables: { request_uri: '/dashboard' },
         rawHeadersIn: RAW,
         remoteAddress: '127.0.0.1',
@@ -57,6 +59,10 @@ var steps = {
     none: function () { return next(); },
     read: function (request) {
         return request.headers.get('host') && next();
+    },
+    hdrs: function (request) {
+        request.headers;
+        return next();
     },
     cookies: function (request) {
         request.cookies.get('__session');

@@ -119,15 +119,23 @@ function Headers(init) {
     /*
      * entries are never changed once made (set() and delete() make new
      * lists, set() new entries), so a copy shares them; it keeps the
-     * request's _base too (see request.js), so that the decision can tell
-     * which lines are the client's own
+     * request's _src too (see headersFrom()), so that the decision can
+     * tell which lines are the client's own; a copy of headers not yet
+     * made from their lines is not made either
      */
 
     if (init instanceof Headers || isOurs(init)) {
+        if (init._list === null) {
+            this._list = null;
+            this._src = init._src;
+            this._tail = init._tail.slice();
+            return;
+        }
+
         this._list = init._list.slice();
 
-        if (init._base) {
-            this._base = init._base;
+        if (init._src) {
+            this._src = init._src;
         }
 
         return;
@@ -242,7 +250,8 @@ var nameFirst = null;     /* forEach order of NATIVE, probed on first use */
 
 function isOurs(h) {
     return h !== null && typeof h === 'object'
-           && typeof h._lines === 'function' && Array.isArray(h._list);
+           && typeof h._lines === 'function'
+           && (Array.isArray(h._list) || (h._list === null && !!h._src));
 }
 
 
@@ -341,16 +350,158 @@ function setNative(c) {
 
 /*
  * internal: the Headers of entries {name, lname, value} already checked,
- * taken as they are, with base (the request's own lines, see request.js)
- * or undefined: one literal, as new Headers() and the entries would make
- * it (half the cost of the constructor's assignments on njs 0.7.9)
+ * taken as they are, with src (the request's own lines: { lines, list },
+ * see headersFrom()) or undefined: one literal, as new Headers() and the
+ * entries would make it (half the cost of the constructor's assignments
+ * on njs 0.7.9)
  */
 
-function headersOf(list, base) {
+function headersOf(list, src) {
     protoHeaders();
 
     return { __proto__: Headers.prototype, _list: list, _guard: null,
-             _base: base };
+             _src: src };
+}
+
+
+/*
+ * internal: the Headers of a request's lines as the C module gives them
+ * ($middleware_headers: ",name,name,\n" of their lower-case names, then
+ * "Name\nname\nvalue\n" each), made into entries only when something
+ * needs them.  Until then _list is null, _src.names holds the names and
+ * _src.lines the lines from the LF before them: has(), get(), delete(),
+ * set() and append() of a name the client did not send, what a
+ * middleware mostly does, need no entries (a token has no ',': the
+ * names tell exactly, without reading the values).  _tail holds the
+ * lines set or appended meanwhile, of names not in _src.  Once made, the
+ * entries are in _src.list, shared by the request's headers and every
+ * copy (the decision tells the client's own lines by identity,
+ * protocol.js).
+ */
+
+function headersFrom(s) {
+    var at = s.indexOf('\n');
+
+    protoHeaders();
+
+    return { __proto__: Headers.prototype, _list: null, _guard: null,
+             _src: { names: (at !== -1) ? s.slice(0, at) : '',
+                     lines: (at !== -1) ? s.slice(at) : '\n', list: null },
+             _tail: [] };
+}
+
+
+/* whether lname is a name of src's lines */
+
+function inLines(src, lname) {
+    return src.names.indexOf(',' + lname + ',') !== -1;
+}
+
+
+/* the entries of h, made from its lines on first use */
+
+function own(h) {
+    var src = h._src, parts, list, i, n;
+
+    if (src.list === null) {
+        parts = src.lines.split('\n');
+        list = [];
+
+        for (i = 1, n = parts.length - 2; i < n; i += 3) {
+            list.push({ name: parts[i], lname: parts[i + 1],
+                        value: parts[i + 2] });
+        }
+
+        src.list = list;
+    }
+
+    h._list = src.list.concat(h._tail);
+    h._tail = null;
+
+    return h._list;
+}
+
+
+/* internal: the entries of h (protocol.js) */
+
+function entriesOf(h) {
+    return h._list || own(h);
+}
+
+
+/* internal: a copy of h, as new Headers(h) (response.js) */
+
+function copyOf(h) {
+    if (h._list === null) {
+        protoHeaders();
+
+        return { __proto__: Headers.prototype, _list: null, _guard: null,
+                 _src: h._src, _tail: h._tail.slice() };
+    }
+
+    return headersOf(h._list.slice(), h._src);
+}
+
+
+/*
+ * the entries of all (a list or a tail) with lname's set to value, as
+ * set() does: its first line keeps its place, the others go; a new line
+ * at the end (name as given) if there was none
+ */
+
+function setIn(all, name, lname, value) {
+    var i, found, list, len;
+
+    list = [];
+    found = false;
+
+    for (i = 0, len = all.length; i < len; i++) {
+        if (all[i].lname !== lname) {
+            list.push(all[i]);
+
+        } else if (!found) {
+            found = true;
+            list.push({ name: all[i].name, lname: lname, value: value });
+        }
+    }
+
+    if (!found) {
+        list.push({ name: name, lname: lname, value: value });
+    }
+
+    return list;
+}
+
+
+/* the entries of all without lname's */
+
+function deleteIn(all, lname) {
+    var i, list, len;
+
+    list = [];
+
+    for (i = 0, len = all.length; i < len; i++) {
+        if (all[i].lname !== lname) {
+            list.push(all[i]);
+        }
+    }
+
+    return list;
+}
+
+
+/* whether all has a line of lname */
+
+function hasIn(all, lname) {
+    var i, len;
+
+    for (i = 0, len = all.length; i < len; i++) {
+        if (all[i].lname === lname) {
+            return true;
+        }
+    }
+
+    return false;
 }
 
 
@@ -376,7 +527,7 @@ function sortCombine(h) {
     names = [];
     combined = {};
 
-    for (i = 0, all = h._list, len = all.length; i < len; i++) {
+    for (i = 0, all = h._list || own(h), len = all.length; i < len; i++) {
         e = all[i];
 
         if (e.lname === 'set-cookie') {
@@ -434,6 +585,8 @@ function protoHeaders() {
     /* the members under the prototype, as URL's (protoURL() in url.js) */
     Object.setPrototypeOf(Headers.prototype, {
         append: function (name, value) {
+            var e;
+
             if (typeof name !== 'string' || typeof value !== 'string'
                 || !PLAIN_PAIR.test(name + '\n' + value))
             {
@@ -442,7 +595,14 @@ function protoHeaders() {
             }
 
             changing(this);
-            this._list.push({ name: name, lname: name.toLowerCase(), value: value });
+            e = { name: name, lname: name.toLowerCase(), value: value };
+
+            if (this._list === null && !inLines(this._src, e.lname)) {
+                this._tail.push(e);
+                return;
+            }
+
+            (this._list || own(this)).push(e);
         },
 
         set: function (name, value) {
@@ -462,29 +622,14 @@ function protoHeaders() {
          * cost two regexp tests
          */
         _set: function (name, lname, value) {
-            var i, found, list, all, len;
-
             changing(this);
 
-            list = [];
-            found = false;
-
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
-                if (all[i].lname !== lname) {
-                    list.push(all[i]);
-
-                } else if (!found) {
-                    found = true;
-                    list.push({ name: all[i].name, lname: lname,
-                                value: value });
-                }
+            if (this._list === null && !inLines(this._src, lname)) {
+                this._tail = setIn(this._tail, name, lname, value);
+                return;
             }
 
-            if (!found) {
-                list.push({ name: name, lname: lname, value: value });
-            }
-
-            this._list = list;
+            this._list = setIn(this._list || own(this), name, lname, value);
         },
 
         /*
@@ -515,7 +660,9 @@ function protoHeaders() {
             done = {};
             list = [];
 
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            for (i = 0, all = this._list || own(this), len = all.length;
+                 i < len; i++)
+            {
                 e = all[i];
                 k = ' ' + e.lname;
 
@@ -543,26 +690,26 @@ function protoHeaders() {
         },
 
         'delete': function (name) {
-            var i, lname, list, all, len;
+            var lname;
 
             name = checkName('delete', name);
             lname = name.toLowerCase();
+
+            if (this._list === null && !inLines(this._src, lname)) {
+                if (hasIn(this._tail, lname)) {
+                    changing(this);
+                    this._tail = deleteIn(this._tail, lname);
+                }
+
+                return;
+            }
 
             if (!this._has(lname)) {
                 return;
             }
 
             changing(this);
-
-            list = [];
-
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
-                if (all[i].lname !== lname) {
-                    list.push(all[i]);
-                }
-            }
-
-            this._list = list;
+            this._list = deleteIn(this._list, lname);
         },
 
         get: function (name) {
@@ -571,8 +718,13 @@ function protoHeaders() {
             name = checkName('get', name);
             lname = name.toLowerCase();
             values = [];
+            all = this._list;
 
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            if (all === null) {
+                all = inLines(this._src, lname) ? own(this) : this._tail;
+            }
+
+            for (i = 0, len = all.length; i < len; i++) {
                 if (all[i].lname === lname) {
                     values.push(all[i].value);
                 }
@@ -589,21 +741,21 @@ function protoHeaders() {
 
         /* internal: has() of a lower-case name known to be valid */
         _has: function (lname) {
-            var i, all, len;
+            var all = this._list;
 
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
-                if (all[i].lname === lname) {
-                    return true;
-                }
+            if (all === null) {
+                all = inLines(this._src, lname) ? own(this) : this._tail;
             }
 
-            return false;
+            return hasIn(all, lname);
         },
 
         getSetCookie: function () {
             var i, out = [], all, len;
 
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            for (i = 0, all = this._list || own(this), len = all.length;
+                 i < len; i++)
+            {
                 if (all[i].lname === 'set-cookie') {
                     out.push(all[i].value);
                 }
@@ -640,14 +792,18 @@ function protoHeaders() {
 
         /* internal: [[name, value]] in append order, original case */
         _lines: function () {
-            return this._list.map(function (e) { return [e.name, e.value]; });
+            return (this._list || own(this)).map(function (e) {
+                return [e.name, e.value];
+            });
         },
 
         /* internal: distinct lower-case names in first-appearance order */
         _names: function () {
             var i, seen = {}, out = [], all, len;
 
-            for (i = 0, all = this._list, len = all.length; i < len; i++) {
+            for (i = 0, all = this._list || own(this), len = all.length;
+                 i < len; i++)
+            {
                 if (!seen.hasOwnProperty(all[i].lname)) {
                     seen[all[i].lname] = true;
                     out.push(all[i].lname);
@@ -682,6 +838,9 @@ function protoHeaders() {
 export default {
     Headers: Headers,
     headersOf: headersOf,
+    headersFrom: headersFrom,
+    entriesOf: entriesOf,
+    copyOf: copyOf,
     NATIVE: NATIVE,
     isHeaders: isHeaders,
     foreignLines: foreignLines,

@@ -100,7 +100,8 @@ function isOwn(n) {
  */
 
 function ownEntries(res) {
-    return (res._headers !== null) ? res._headers._list : res._hlist;
+    return (res._headers !== null) ? headersMod.entriesOf(res._headers)
+                                   : res._hlist;
 }
 
 
@@ -167,7 +168,8 @@ function responseFields(res, base) {
 
 /*
  * Only what the middleware changed, when the override h is a copy of the
- * request's headers (h._base is base, the lines nginx has for R): the
+ * request's headers (h._src is src, the lines nginx has for R, whose
+ * entries are src.list once made, see headers.js headersFrom()): the
  * names whose lines differ in x-middleware-override-changed, the new
  * lines of those names as x-middleware-request-* fields; the module
  * removes every line of a listed name and appends the fields, keeping
@@ -179,13 +181,23 @@ function responseFields(res, base) {
  * so a line is the client's own when it is the same object.
  */
 
-function changedFields(h, base) {
-    var list, i, j, n, m, e, changed, names, fields;
+function changedFields(h, src) {
+    var list, i, j, n, m, e, changed, names, fields, base;
 
-    if (!base || h._base !== base) {
+    if (!src || h._src !== src) {
         return null;
     }
 
+    /*
+     * entries not made from the lines: the lines are all there, the tail
+     * (of names they do not have) is what changed
+     */
+
+    if (h._list === null) {
+        return tailFields(h._tail);
+    }
+
+    base = src.list;
     list = h._list;
     n = base.length;
     m = list.length;
@@ -266,13 +278,42 @@ function changedFields(h, base) {
 }
 
 
+/*
+ * changedFields() of lines the client sent and the tail's after them, of
+ * names none of those lines has
+ */
+
+function tailFields(tail) {
+    var i, seen, names, fields;
+
+    seen = {};
+    names = [];
+    fields = [];
+
+    for (i = 0; i < tail.length; i++) {
+        if (seen[' ' + tail[i].lname] !== true) {
+            seen[' ' + tail[i].lname] = true;
+            names.push(tail[i].lname);
+        }
+
+        fields.push(['x-middleware-request-' + tail[i].lname, tail[i].value]);
+    }
+
+    if (names.length !== 0) {
+        fields.unshift(['x-middleware-override-changed', names.join(',')]);
+    }
+
+    return fields;
+}
+
+
 /* x-middleware-override-headers + one x-middleware-request-* per value */
 
 function overrideFields(h) {
     var names = h._names(), fields, lines, i;
 
     fields = [['x-middleware-override-headers', names.join(',')]];
-    lines = h._list;
+    lines = headersMod.entriesOf(h);
 
     for (i = 0; i < lines.length; i++) {
         fields.push(['x-middleware-request-' + lines[i].lname,

@@ -361,7 +361,7 @@ function nginxHeaders(r, raw) {
     if (check !== null && PLAIN_LINES.test(check)) {
         nginxHost = host;
         nginxCookie = cookie;
-        return headersMod.headersOf(list, list.slice());
+        return headersMod.headersOf(list, { list: list.slice() });
     }
 
     headers = new Headers();
@@ -416,7 +416,7 @@ function nginxHeaders(r, raw) {
     }
 
     if (exact) {
-        headers._base = list.slice();
+        headers._src = { list: list.slice() };
     }
 
     /* the first Host and the (joined) Cookie line */
@@ -437,47 +437,64 @@ function nginxHeaders(r, raw) {
 
 
 /*
- * the header lines as the C module gives them ($middleware_headers) when
- * every one is plain (a token name, an ASCII value without CR, LF, NUL;
- * at most one Cookie line): "Name\nname\nvalue\n" each, the name in lower
- * case second.  The same entries as nginxHeaders() makes of
- * r.rawHeadersIn then, without its checks: on QuickJS its regexp over
- * the lines costs ~150 instructions per byte, which a large Cookie
- * header makes the dearest part of a request.
+ * the host of the first Host line of a request's headers h made from the
+ * C module's lines (headersFrom()), or null
  */
 
-function plainHeaders(s) {
-    var parts, i, n, lname, list, host, cookie;
+function requestHost(h) {
+    var i, all, host;
 
-    parts = s.split('\n');
-    list = [];
+    headersMod.entriesOf(h);
+    all = h._src.list;
     host = null;
-    cookie = null;
 
-    for (i = 0, n = parts.length - 2; i < n; i += 3) {
-        lname = parts[i + 1];
-
-        if (lname === 'cookie') {
-            cookie = parts[i + 2];
-
-        } else if (lname === 'host' && host === null) {
-            host = parts[i + 2];
+    for (i = 0; i < all.length; i++) {
+        if (all[i].lname === 'host') {
+            host = all[i].value;
+            break;
         }
-
-        list.push({ name: parts[i], lname: lname, value: parts[i + 2] });
     }
 
-    nginxHost = host;
-    nginxCookie = cookie;
+    if (host !== null && host.indexOf(',') !== -1) {
+        host = host.split(',')[0].trim();
+    }
 
-    return headersMod.headersOf(list, list.slice());
+    return host;
+}
+
+
+/*
+ * the Cookie line of a request whose headers are the C module's lines
+ * (at most one Cookie line there): $middleware_cookie, which saves making
+ * the entries of every line for it; else the line's in them
+ */
+
+function requestCookie(req) {
+    var v, i, all;
+
+    v = variable(req._r, 'middleware_cookie');
+
+    if (v !== undefined) {
+        return (v !== '') ? v : null;
+    }
+
+    headersMod.entriesOf(req._headers);
+    all = req._headers._src.list;
+
+    for (i = 0; i < all.length; i++) {
+        if (all[i].lname === 'cookie') {
+            return all[i].value;
+        }
+    }
+
+    return null;
 }
 
 
 /* a request from fromNginx(): its headers, Host and Cookie, on first use */
 
 function nginxRequest(req) {
-    var host, lines;
+    var lines;
 
     /*
      * the module's checked lines when it gives them: on QuickJS the check
@@ -489,15 +506,20 @@ function nginxRequest(req) {
      */
 
     lines = variable(req._r, 'middleware_headers');
-    req._headers = (lines !== undefined) ? plainHeaders(lines)
-                   : nginxHeaders(req._r, req._r.rawHeadersIn || []);
-    host = nginxHost;
 
-    if (host !== null && host.indexOf(',') !== -1) {
-        host = host.split(',')[0].trim();
+    if (lines !== undefined) {
+        /* entries, Host and Cookie made on first use (headersFrom()) */
+        req._headers = headersMod.headersFrom(lines);
+        return;
     }
 
-    req._srcHost = host;
+    req._headers = nginxHeaders(req._r, req._r.rawHeadersIn || []);
+    req._srcHost = nginxHost;
+
+    if (nginxHost !== null && nginxHost.indexOf(',') !== -1) {
+        req._srcHost = nginxHost.split(',')[0].trim();
+    }
+
     req._cookieHeader = nginxCookie;
 }
 
@@ -639,6 +661,10 @@ function buildUrl(self) {
         nginxRequest(self);
     }
 
+    if (self._srcHost === undefined) {
+        self._srcHost = requestHost(self._headers);
+    }
+
     url = nginxUrl(self._r, self._srcHost);
 
     self._nextUrl = url;
@@ -735,6 +761,10 @@ function protoNextRequest() {
             if (this._cookies === undefined) {
                 if (this._headers === undefined) {
                     nginxRequest(this);
+                }
+
+                if (this._cookieHeader === undefined) {
+                    this._cookieHeader = requestCookie(this);
                 }
 
                 this._cookies = cookiesMod.requestCookies(this._headers,

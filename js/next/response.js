@@ -165,8 +165,7 @@ function handleMiddlewareField(init) {
     /* ours: its entries are never changed in place, a copy shares them */
 
     if (req.headers instanceof Headers) {
-        return headersMod.headersOf(req.headers._list.slice(),
-                                    req.headers._base);
+        return headersMod.copyOf(req.headers);
     }
 
     return new Headers(req.headers);

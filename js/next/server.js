@@ -305,7 +305,7 @@ function run(r, middleware, matcher) {
         try {
             /* the request's header lines, if the middleware read them */
             payload = decision(res, (request._headers !== undefined)
-                                    ? request._headers._base || null : null);
+                                    ? request._headers._src || null : null);
 
         } catch (e) {
             fail(e);

@@ -79,7 +79,8 @@ function install(name, ours) {
 
 function isOurHeaders(h) {
     return h !== null && typeof h === 'object'
-           && typeof h._lines === 'function' && Array.isArray(h._list);
+           && typeof h._lines === 'function'
+           && (Array.isArray(h._list) || (h._list === null && !!h._src));
 }
 
 

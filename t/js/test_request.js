@@ -343,7 +343,8 @@ test('$middleware_headers: the same request as r.rawHeadersIn',
 
     lines = [['Host', 'Ex.com'], ['Cookie', 'a=1; b=%41'], ['X-Y', 'z'],
              ['x-y', 'w']];
-    plain = 'Host\nhost\nEx.com\nCookie\ncookie\na=1; b=%41\nX-Y\nx-y\nz\n'
+    plain = ',host,cookie,x-y,x-y,\n'
+            + 'Host\nhost\nEx.com\nCookie\ncookie\na=1; b=%41\nX-Y\nx-y\nz\n'
             + 'x-y\nx-y\nw\n';
 
     a = seen({ uri: '/p?q=1', headers: lines });
@@ -377,6 +378,174 @@ test('$middleware_headers: the same request as r.rawHeadersIn',
     b = seen({ uri: '/', headers: [['Host', 'h.org']],
                variables: { middleware_headers: '' } });
     t.is(headerLines(b.headers).length, 0, 'an empty variable: no lines');
+    b = seen({ uri: '/', headers: [['Host', 'h.org']],
+               variables: { middleware_headers: ',\n' } });
+    t.is(headerLines(b.headers).length, 0, 'no lines');
+});
+
+
+/*
+ * the C module's lines are made into entries only when something needs
+ * them; whatever a middleware does, its headers, cookies and decision are
+ * those of the entries made at once (r.rawHeadersIn)
+ */
+
+test('$middleware_headers: entries on first use, the same results',
+     function (t) {
+    var raw, plain, steps, i, lazy, eager, q;
+
+    raw = [['Host', 'h.com'], ['X-A', 'x-user-id'], ['Cookie', 'a=1'],
+           ['x-b', '1'], ['X-B', '2']];
+    plain = ',host,x-a,cookie,x-b,x-b,\n'
+            + 'Host\nhost\nh.com\nX-A\nx-a\nx-user-id\nCookie\ncookie\na=1\n'
+            + 'x-b\nx-b\n1\nX-B\nx-b\n2\n';
+
+    function run(vars, step) {
+        var r, out = {};
+
+        /* the C module has matched config.matcher (else it reads them) */
+        vars.middleware_matched = '1';
+        r = tap.mockRequest({ uri: '/p', headers: raw, variables: vars });
+
+        server.serve(function (request) {
+            var res = step(request, out);
+
+            out.request = request;
+            return res;
+        }, {}).handle(r);
+
+        out.payload = r.payload();
+
+        return out;
+    }
+
+    function next(h) {
+        return server.NextResponse.next({ request: { headers: h } });
+    }
+
+    steps = {
+        'copy, delete and set of names not sent': function (request, o) {
+            var h = new Headers(request.headers);
+
+            h.delete('x-user-id');
+            h.set('x-user-id', 'u1');
+            h.append('x-c', 'c');
+            h.set('X-C', 'd');
+            o.has = [h.has('x-user-id'), h.has('x-a'), h.has('X-C')];
+            o.get = [h.get('x-user-id'), h.get('x-c'), h.get('nope')];
+            return next(h);
+        },
+        'set of a name sent': function (request, o) {
+            var h = new Headers(request.headers);
+
+            h.set('x-b', '3');
+            h.append('x-new', 'n');
+            return next(h);
+        },
+        'delete of a name sent': function (request, o) {
+            var h = new Headers(request.headers);
+
+            h.delete('X-B');
+            return next(h);
+        },
+        'append to a name sent': function (request, o) {
+            var h = new Headers(request.headers);
+
+            h.append('x-new', 'n');
+            h.append('x-a', 'more');
+            return next(h);
+        },
+        'delete of one set, then nothing changed': function (request, o) {
+            var h = new Headers(request.headers);
+
+            h.set('x-t', '1');
+            h.delete('x-t');
+            return next(h);
+        },
+        'a copy of a copy, the first changed after': function (request, o) {
+            var h = new Headers(request.headers), c;
+
+            h.set('x-t', '1');
+            c = new Headers(h);
+            h.set('x-u', '2');
+            c.delete('x-b');
+            o.lines = headerLines(h);
+            return next(c);
+        },
+        'read: get, has, forEach, getSetCookie': function (request, o) {
+            o.get = [request.headers.get('x-b'), request.headers.get('x-z')];
+            o.has = [request.headers.has('x-a'), request.headers.has('x-z')];
+            o.lines = headerLines(request.headers);
+            o.sc = request.headers.getSetCookie();
+            return server.NextResponse.next();
+        },
+        'the request\'s own headers as the override': function (request, o) {
+            request.headers.set('x-own', '1');
+            return next(request.headers);
+        },
+        'as a response\'s headers': function (request, o) {
+            return new server.NextResponse('b', { headers: request.headers });
+        },
+        'cookies, then a copy': function (request, o) {
+            o.cookie = request.cookies.get('a').value;
+            o.lines = headerLines(new Headers(request.headers));
+            return server.NextResponse.next();
+        }
+    };
+
+    for (i in steps) {
+        eager = run({}, steps[i]);
+        lazy = run({ middleware_headers: plain }, steps[i]);
+        t.is(lazy.payload, eager.payload, i + ': the decision');
+        t.deepIs(headerLines(lazy.request.headers),
+                 headerLines(eager.request.headers), i + ': request.headers');
+        t.deepIs([lazy.has, lazy.get, lazy.lines, lazy.sc, lazy.cookie],
+                 [eager.has, eager.get, eager.lines, eager.sc, eager.cookie],
+                 i + ': what it read');
+    }
+
+    /* names not sent: no entries made, only the change sent */
+
+    lazy = run({ middleware_headers: plain }, function (request, o) {
+        var h = new Headers(request.headers);
+
+        h.delete('x-user-id');
+        h.set('x-user-id', 'u1');
+        h.append('x-c', 'c');
+        h.set('X-C', 'd');
+        o.has = [h.has('x-user-id'), h.has('x-c'), h.has('X-C')];
+        o.get = [h.get('x-user-id'), h.get('x-c'), h.get('nope')];
+        return next(h);
+    });
+    t.is(lazy.request.headers._src.list, null,
+         'names not sent: no entries made');
+    t.is(lazy.payload, 'MW1 200\nx-middleware-next:1\n'
+         + 'x-middleware-override-changed:x-user-id,x-c\n'
+         + 'x-middleware-request-x-user-id:u1\nx-middleware-request-x-c:d\n\n',
+         'only the change');
+    t.deepIs(lazy.has, [true, true, true], 'has()');
+    t.deepIs(lazy.get, ['u1', 'd', null], 'get()');
+
+    lazy = run({ middleware_headers: plain }, steps[
+        'set of a name sent']);
+    t.ok(lazy.request.headers._src.list !== null, 'a name sent: entries made');
+
+    /* the Cookie line: $middleware_cookie, else the lines' own */
+
+    q = run({ middleware_headers: plain, middleware_cookie: 'a=2' },
+            function (request, o) {
+        o.cookie = request.cookies.get('a').value;
+        return server.NextResponse.next();
+    });
+    t.is(q.cookie, '2', '$middleware_cookie');
+    t.is(q.request.headers._src.list, null, 'no entries made for it');
+
+    q = run({ middleware_headers: plain, middleware_cookie: '' },
+            function (request, o) {
+        o.cookie = request.cookies.getAll().length;
+        return server.NextResponse.next();
+    });
+    t.is(q.cookie, 0, 'an empty $middleware_cookie: no cookies');
 });
 
 
@@ -444,7 +613,7 @@ test('$middleware_url: the URL the parser makes, without the header lines',
          'to the URL requested');
 
     q.nextUrl.pathname = '/changed';
-    t.is(q.url, 'http://ex.com:8080/a/b', 'request.url stays the URL requested');
+    t.is(q.url, 'http://ex.com:8080/a/b', 'request.url: the URL requested');
     t.is(new URL('c', q.url).href, 'http://ex.com:8080/a/c', 'a URL on it');
     t.is(q.headers.get('host'), 'h', 'request.headers still from the lines');
 });
