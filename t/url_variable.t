@@ -129,7 +129,7 @@ is(seen("/caf\xc3\xa9", 'h'), 'none', 'a raw byte above 0x7f: not found');
 is(seen('/a/./b', 'h'), 'none', 'a dot segment: not found');
 is(seen('/a/%2e%2e/b', 'h'), 'none', 'an encoded dot segment: not found');
 is(seen('/a', '0x7f.1'), 'none', 'a host WHATWG reads as IPv4: not found');
-is(seen('/a', 'h:99999'), 'none', 'a port above 65535: not found');
+# (a port above 65535: nginx >= 1.29 refuses such a Host; the unit tests)
 is(seen('/a?x="', 'h'), 'none', 'a quote in the query: not found');
 
 my $r = $t->http("GET / HTTP/1.0\r\n\r\n");
