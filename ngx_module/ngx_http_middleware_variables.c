@@ -441,9 +441,6 @@ ngx_http_middleware_url_variable(ngx_http_request_t *r,
     u_char                      *p;
     size_t                       n;
     mw_str_t                     host, target;
-    ngx_uint_t                   i;
-    ngx_list_part_t             *part;
-    ngx_table_elt_t             *h;
     ngx_http_middleware_fake_t  *fake;
 
     fake = ngx_http_middleware_fake(r);
@@ -453,32 +450,14 @@ ngx_http_middleware_url_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /* the first Host line, as the runtime takes it */
+    /* the Host line (one: nginx refuses another), as the runtime takes it */
 
     host.len = 0;
     host.data = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
 
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash != 0 && mw_header_name_is(h[i].key.data, h[i].key.len,
-                                                "host"))
-        {
-            host.len = h[i].value.len;
-            host.data = h[i].value.data;
-            break;
-        }
+    if (r->headers_in.host) {
+        host.len = r->headers_in.host->value.len;
+        host.data = r->headers_in.host->value.data;
     }
 
     target.len = r->unparsed_uri.len;

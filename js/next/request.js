@@ -436,30 +436,35 @@ function nginxHeaders(r, raw) {
 }
 
 
+/* the host of a Host line's value (null: none), the first of a list */
+
+function hostOf(value) {
+    if (value !== null && value.indexOf(',') !== -1) {
+        return value.split(',')[0].trim();
+    }
+
+    return value;
+}
+
+
 /*
- * the host of the first Host line of a request's headers h made from the
- * C module's lines (headersFrom()), or null
+ * the value of the first line of lname of a request's headers h made from
+ * the C module's lines (headersFrom()), as the client sent it, or null
  */
 
-function requestHost(h) {
-    var i, all, host;
+function firstLine(h, lname) {
+    var i, all;
 
     headersMod.entriesOf(h);
     all = h._src.list;
-    host = null;
 
     for (i = 0; i < all.length; i++) {
-        if (all[i].lname === 'host') {
-            host = all[i].value;
-            break;
+        if (all[i].lname === lname) {
+            return all[i].value;
         }
     }
 
-    if (host !== null && host.indexOf(',') !== -1) {
-        host = host.split(',')[0].trim();
-    }
-
-    return host;
+    return null;
 }
 
 
@@ -470,24 +475,13 @@ function requestHost(h) {
  */
 
 function requestCookie(req) {
-    var v, i, all;
-
-    v = variable(req._r, 'middleware_cookie');
+    var v = variable(req._r, 'middleware_cookie');
 
     if (v !== undefined) {
         return (v !== '') ? v : null;
     }
 
-    headersMod.entriesOf(req._headers);
-    all = req._headers._src.list;
-
-    for (i = 0; i < all.length; i++) {
-        if (all[i].lname === 'cookie') {
-            return all[i].value;
-        }
-    }
-
-    return null;
+    return firstLine(req._headers, 'cookie');
 }
 
 
@@ -514,12 +508,7 @@ function nginxRequest(req) {
     }
 
     req._headers = nginxHeaders(req._r, req._r.rawHeadersIn || []);
-    req._srcHost = nginxHost;
-
-    if (nginxHost !== null && nginxHost.indexOf(',') !== -1) {
-        req._srcHost = nginxHost.split(',')[0].trim();
-    }
-
+    req._srcHost = hostOf(nginxHost);
     req._cookieHeader = nginxCookie;
 }
 
@@ -662,7 +651,7 @@ function buildUrl(self) {
     }
 
     if (self._srcHost === undefined) {
-        self._srcHost = requestHost(self._headers);
+        self._srcHost = hostOf(firstLine(self._headers, 'host'));
     }
 
     url = nginxUrl(self._r, self._srcHost);
