@@ -1,18 +1,25 @@
 // bench/micro's middleware steps: the runtime driven by the njs CLI (no
 // nginx), through server.serve(step).handle() with a mock request object
 // shaped as F's njs request (the variables and headers fromNginx() reads).
-// bench/micro writes @N@, @STEP@ and @TOKEN@; handle() runs N + 3 times,
-// one microtask turn apart, as nginx would run it once per request.
+// bench/micro writes @N@, @WARM@, @STEP@ and @TOKEN@; handle() runs
+// N + WARM times, one microtask turn apart, as nginx would run it once per
+// request.
 
+// first: bench/micro's micro-ngx.js, which --cold makes give the global
+// ngx nginx has (so serve() makes the runtime's body at the first request)
+import ngxMock from 'micro-ngx.js';
 import server from 'next/server.js';
-import urlMod from 'next/url.js';
-import util from 'next/util.js';
+// bench/micro --cold makes these two "var urlMod = null;": importing a part
+// of the runtime makes its body at once
+import urlMod from 'next/url.js';  // part
+import util from 'next/util.js';  // part
 import jwt from 'jwt.js';
 import p from 'p.js';
 
 var NextResponse = server.NextResponse;
 var TOKEN = '@TOKEN@';
 var N = @N@;
+var WARM = @WARM@;
 var STEP = '@STEP@';
 
 // $middleware_headers and r.rawHeadersIn of
@@ -142,10 +149,12 @@ if (!steps.hasOwnProperty(STEP)) {
                     + Object.keys(steps).join(' '));
 }
 
-var handle = server.serve(steps[STEP]).handle;
+// --cold: the run without calls makes no handler either (serve() makes the
+// runtime's body at once in the CLI, in nginx at the first request)
+var handle = (N + WARM === 0) ? null : server.serve(steps[STEP]).handle;
 
 function loop(i) {
-    if (i < N + 3) {
+    if (i < N + WARM) {
         handle(mock());
         Promise.resolve().then(function () { loop(i + 1); });
     }

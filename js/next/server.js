@@ -80,7 +80,7 @@ function getRequestExecutionContext() {
 
 
 /*
- * A request's execution context: newContext(r) makes one, as a literal
+ * A request's execution context: newContext(r, matched) makes one, as a literal
  * under Context.prototype (half the cost of a constructor's assignments
  * on njs 0.7.9); the constructor only gives instanceof a prototype, the
  * work is done by the ctx*() functions below.
@@ -101,7 +101,7 @@ function Context() {
 var contextDefaults = null;
 
 
-function newContext(r) {
+function newContext(r, matched) {
     if (contextDefaults === null) {
         contextDefaults = {
             __proto__: Context.prototype,
@@ -125,13 +125,16 @@ function newContext(r) {
     /*
      * $middleware_scheme exists only with the module loaded; without it,
      * assigning the module's variables would throw (and njs logs noise
-     * when that happens inside a promise job)
+     * when that happens inside a promise job).  $middleware_matched is
+     * "1" only from the module: then there is no second variable to read
+     * (~1.3 k instructions)
      */
 
     return {
         __proto__: contextDefaults,
         r: r,
-        module: (variable(r, 'middleware_scheme') !== undefined)
+        module: matched
+                || (variable(r, 'middleware_scheme') !== undefined)
     };
 }
 
@@ -277,7 +280,7 @@ function run(r, middleware, matcher) {
         compileMatcher(matcher);
     }
 
-    ctx = newContext(r);
+    ctx = newContext(r, matched);
     current = ctx;
 
     function fail(e) {
