@@ -41,6 +41,18 @@ like(slurp("$rt/next/server.js"),
 unlike(slurp("$rt/next/server.js"),
        qr/^function parseHost\((?:.*\n)*?^function __mwc_url_js\(/m,
        'and declared nowhere else');
+# what a request for next(), the JWT example or a redirect does not call:
+# the console's and the matcher's makers, the Host fallback
+for my $f ([ 'globals', 'makeGlobals' ], [ 'matcher', 'makeMatcher' ],
+           [ 'request', 'hostOf' ], [ 'outcome', 'wait' ])
+{
+    my ($file, $name) = @$f;
+
+    like(slurp("$rt/next/server.js"),
+         qr/^function __mwc_${file}_js\(\) \{\n(?:.*\n)*?^function $name(?:\$mw)?\(/m,
+         "$file.js $name() made on first use (COLD)");
+}
+
 like(slurp("$rt/next/server.js"),
      qr/^function __mwc_url_js\(\) \{\n(?:.*\n)*?^function parseAfterScheme\$mw\((?:.*\n)*?^  parseAfterScheme = parseAfterScheme\$mw;\n(?:  \w+ = \w+\$mw;\n)*\}\n/m,
      'one used outside its list: the body\'s variable set at the end');
