@@ -67,6 +67,35 @@ test('$middleware_request_id read only when asked for', async function (t) {
 });
 
 
+/* $middleware_matched "1" comes from the module: no second read for it */
+
+function schemeCounted(matched, reads) {
+    var r = tap.mockRequest({ uri: '/',
+                              variables: { middleware_matched: matched } });
+
+    Object.defineProperty(r.variables, 'middleware_scheme', {
+        get: function () { reads.push(String(matched)); return 'http'; },
+        enumerable: true, configurable: true
+    });
+    server.serve(function () { return NextResponse.next(); }, {}).handle(r);
+    return r;
+}
+
+
+test('$middleware_scheme read only when $middleware_matched is not set',
+     async function (t) {
+    var reads = [], r;
+
+    schemeCounted(undefined, reads);
+    r = schemeCounted('1', reads);
+    await tap.ticks();
+    t.is(reads.indexOf('1'), -1, 'matched: not read');
+    t.ok(reads.length > 0, 'not matched: read');
+    t.is(r.variables.middleware_report, 'tasks=0 fulfilled=0 rejected=0',
+         'matched: the module is there, the report written');
+});
+
+
 test('null result: next, sent synchronously', function (t) {
     var r = handle(function () { return null; }, {}, { uri: '/' });
 
