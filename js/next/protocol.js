@@ -284,11 +284,27 @@ function changedFields(h, src) {
  */
 
 function tailFields(tail) {
-    var i, seen, names, fields;
+    var i, seen, names, fields, e;
+
+    if (tail.length === 0) {
+        return [];
+    }
+
+    /*
+     * one header set (the usual x-user-id): no set of names, no join; and
+     * no unshift below (on QuickJS an array method costs ~2.5 k)
+     */
+
+    if (tail.length === 1) {
+        e = tail[0];
+
+        return [['x-middleware-override-changed', e.lname],
+                ['x-middleware-request-' + e.lname, e.value]];
+    }
 
     seen = {};
     names = [];
-    fields = [];
+    fields = [null];
 
     for (i = 0; i < tail.length; i++) {
         if (seen[' ' + tail[i].lname] !== true) {
@@ -299,9 +315,7 @@ function tailFields(tail) {
         fields.push(['x-middleware-request-' + tail[i].lname, tail[i].value]);
     }
 
-    if (names.length !== 0) {
-        fields.unshift(['x-middleware-override-changed', names.join(',')]);
-    }
+    fields[0] = ['x-middleware-override-changed', names.join(',')];
 
     return fields;
 }
