@@ -6,6 +6,8 @@
 # is not (the runtime then checks r.rawHeadersIn line by line) and on the
 # client request.  $middleware_cookie: the one plain Cookie line's value,
 # empty without one, not found with several or one that is not plain.
+# $middleware_header_<name>: the values of the lines of that name (in any
+# case) joined with ", ", not found without one.
 
 use strict;
 use warnings;
@@ -22,6 +24,8 @@ $t->write_file('raw.js', <<'EOF');
 function handle(r) {
     var v = r.variables.middleware_headers;
     var c = r.variables.middleware_cookie;
+    var a = r.variables['middleware_header_x-a'];
+    var e = r.variables['middleware_header_'];
 
     function show(v) {
         return (v === undefined) ? 'none'
@@ -29,7 +33,8 @@ function handle(r) {
     }
 
     r.return(200, 'MW1 200\nx-middleware-next:1\nx-seen:' + show(v)
-                  + '\nx-cookie:' + show(c) + '\n\n');
+                  + '\nx-cookie:' + show(c) + '\nx-named:' + show(a)
+                  + '\nx-empty:' + show(e) + '\n\n');
 }
 export default { handle };
 EOF
@@ -54,7 +59,7 @@ http {
         middleware @raw;
 
         location / {
-            return 200 "client request: [$middleware_headers$middleware_cookie]\n";
+            return 200 "client request: [$middleware_headers$middleware_cookie$middleware_header_host]\n";
         }
 
         location @raw {
@@ -104,6 +109,22 @@ is(cookie(Cookie => 'a=1', Cookie => 'b=2'), 'none', 'two: not found');
 is(cookie(Cookie => "a=caf\xc3\xa9"), 'none', 'a byte above 0x7f: not found');
 is(cookie(Cookie => "a=\x01", 'X-B' => "caf\xc3\xa9"), '"a=\u0001"',
    'a control byte; another line not plain: still the Cookie line');
+
+sub named {
+    my (@headers) = @_;
+
+    my $r = $t->http_get('/', headers => \@headers);
+    is(status($r), 200, 'status 200') or diag($r);
+    is(header($r, 'x-empty'), 'none', 'no name: not found');
+
+    return header($r, 'x-named');
+}
+
+is(named('X-A' => 'v w;x=1'), '"v w;x=1"', 'a name\'s line');
+is(named('x-a' => '1', 'X-B' => '2', 'X-A' => '', 'X-a' => '3'),
+   '"1, , 3"', 'its lines in any case, joined with ", " as get() joins');
+is(named('X-B' => '2'), 'none', 'no line of the name: not found');
+is(named('X-AA' => '1', 'X' => '2'), 'none', 'a longer or shorter name: no');
 
 my $r = $t->http_get('/');
 is(body($r), "client request: []\n", 'not found on the client request');

@@ -128,7 +128,9 @@ function Headers(init) {
         if (init._list === null) {
             this._list = null;
             this._src = init._src;
-            this._tail = init._tail.slice();
+            /* slice() costs ~2.5 k on QuickJS even of an empty array */
+            this._tail = (init._tail.length === 0) ? []
+                                                   : init._tail.slice();
             return;
         }
 
@@ -376,17 +378,20 @@ function headersOf(list, src) {
  * lines set or appended meanwhile, of names not in _src.  Once made, the
  * entries are in _src.list, shared by the request's headers and every
  * copy (the decision tells the client's own lines by identity,
- * protocol.js).
+ * protocol.js).  has() of a name the lines have needs none either, nor
+ * does get() with r, the request, whose $middleware_header_<name> has
+ * that name's values joined (linesGet()).
  */
 
-function headersFrom(s) {
+function headersFrom(s, r) {
     var at = s.indexOf('\n');
 
     protoHeaders();
 
     return { __proto__: Headers.prototype, _list: null, _guard: null,
              _src: { names: (at !== -1) ? s.slice(0, at) : '',
-                     lines: (at !== -1) ? s.slice(at) : '\n', list: null },
+                     lines: (at !== -1) ? s.slice(at) : '\n', list: null,
+                     r: r },
              _tail: [] };
 }
 
@@ -395,6 +400,31 @@ function headersFrom(s) {
 
 function inLines(src, lname) {
     return src.names.indexOf(',' + lname + ',') !== -1;
+}
+
+
+/*
+ * get() of a name of src's lines while they are unchanged, without their
+ * entries: the C module joins that name's values as get() does
+ * ($middleware_header_<name>); undefined without the request (a test's
+ * lines) or the variable
+ */
+
+function linesGet(src, lname) {
+    var v;
+
+    if (src.r === undefined) {
+        return undefined;
+    }
+
+    try {
+        v = src.r.variables['middleware_header_' + lname];
+
+    } catch (e) {
+        v = undefined;
+    }
+
+    return (v === undefined || v === null) ? undefined : String(v);
 }
 
 
@@ -415,7 +445,8 @@ function own(h) {
         src.list = list;
     }
 
-    h._list = src.list.concat(h._tail);
+    h._list = (h._tail.length === 0) ? src.list.slice()
+                                     : src.list.concat(h._tail);
     h._tail = null;
 
     return h._list;
@@ -436,7 +467,8 @@ function copyOf(h) {
         protoHeaders();
 
         return { __proto__: Headers.prototype, _list: null, _guard: null,
-                 _src: h._src, _tail: h._tail.slice() };
+                 _src: h._src,
+                 _tail: (h._tail.length === 0) ? [] : h._tail.slice() };
     }
 
     return headersOf(h._list.slice(), h._src);
@@ -704,12 +736,14 @@ function protoHeaders() {
                 return;
             }
 
+            /* without entries yet the lines have the name: made now */
+
             if (!this._has(lname)) {
                 return;
             }
 
             changing(this);
-            this._list = deleteIn(this._list, lname);
+            this._list = deleteIn(this._list || own(this), lname);
         },
 
         get: function (name) {
@@ -721,7 +755,20 @@ function protoHeaders() {
             all = this._list;
 
             if (all === null) {
-                all = inLines(this._src, lname) ? own(this) : this._tail;
+                if (!inLines(this._src, lname)) {
+                    all = this._tail;
+
+                } else {
+                    /* the client's lines: its joined value, no entries */
+                    values = linesGet(this._src, lname);
+
+                    if (values !== undefined) {
+                        return values;
+                    }
+
+                    values = [];
+                    all = own(this);
+                }
             }
 
             for (i = 0, len = all.length; i < len; i++) {
@@ -743,8 +790,14 @@ function protoHeaders() {
         _has: function (lname) {
             var all = this._list;
 
+            /* lines unchanged: the names tell, without entries */
+
             if (all === null) {
-                all = inLines(this._src, lname) ? own(this) : this._tail;
+                if (inLines(this._src, lname)) {
+                    return true;
+                }
+
+                all = this._tail;
             }
 
             return hasIn(all, lname);

@@ -503,7 +503,7 @@ function nginxRequest(req) {
 
     if (lines !== undefined) {
         /* entries, Host and Cookie made on first use (headersFrom()) */
-        req._headers = headersMod.headersFrom(lines);
+        req._headers = headersMod.headersFrom(lines, req._r);
         return;
     }
 

@@ -530,6 +530,31 @@ test('$middleware_headers: entries on first use, the same results',
         'set of a name sent']);
     t.ok(lazy.request.headers._src.list !== null, 'a name sent: entries made');
 
+    /*
+     * a name sent: get() from $middleware_header_<name> (a value the lines
+     * do not have, to tell), has() from the names; no entries made
+     */
+
+    q = run({ middleware_headers: plain, 'middleware_header_x-b': 'via C' },
+            function (request, o) {
+        o.get = [request.headers.get('X-B'),
+                 new Headers(request.headers).get('x-b'),
+                 request.headers.get('x-z')];
+        o.has = [request.headers.has('x-a'), request.headers.has('x-z')];
+        return server.NextResponse.next();
+    });
+    t.deepIs(q.get, ['via C', 'via C', null],
+             'get() of a name sent: $middleware_header_<name>');
+    t.deepIs(q.has, [true, false], 'has(): the names');
+    t.is(q.request.headers._src.list, null, 'no entries made for either');
+
+    q = run({ middleware_headers: plain }, function (request, o) {
+        o.get = [request.headers.get('x-b')];
+        return server.NextResponse.next();
+    });
+    t.is(q.get[0], '1, 2', 'without the variable: from the entries');
+    t.ok(q.request.headers._src.list !== null, 'made for it');
+
     /* the Cookie line: $middleware_cookie, else the lines' own */
 
     q = run({ middleware_headers: plain, middleware_cookie: 'a=2' },
