@@ -216,6 +216,9 @@ my $t0 = time();
 is(status($t->http_get("/a$_")), 200, "request $_ answered") for 1 .. 3;
 ok($t->wait_for_log(qr/BATCH events=3 type=application\/x-ndjson uri=\/ingest lines=3 last=true/, 5),
    'three lines, one POST of three lines to uri=');
+# the sink logs BATCH before its EVENT lines: wait for the last one too
+# (a read between two of nginx's writes saw none of them under load)
+$t->wait_for_log(qr/js: EVENT line \/a3$/m, 5);
 is_deeply([events()], ['line /a1', 'line /a2', 'line /a3'],
           'the lines arrive in order, as sent');
 
