@@ -566,6 +566,14 @@ ngx_http_middleware_cookie_variable(ngx_http_request_t *r,
  * when $middleware_headers was found, so every line is plain.
  */
 
+static ngx_inline ngx_uint_t
+ngx_http_middleware_line_named(ngx_table_elt_t *h, u_char *name, size_t n)
+{
+    return h->hash != 0 && h->key.len == n
+           && ngx_strncasecmp(h->key.data, name, n) == 0;
+}
+
+
 static ngx_int_t
 ngx_http_middleware_header_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -607,9 +615,7 @@ ngx_http_middleware_header_variable(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (h[i].hash == 0 || h[i].key.len != n
-            || ngx_strncasecmp(h[i].key.data, name, n) != 0)
-        {
+        if (!ngx_http_middleware_line_named(&h[i], name, n)) {
             continue;
         }
 
@@ -648,9 +654,7 @@ ngx_http_middleware_header_variable(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (h[i].hash == 0 || h[i].key.len != n
-            || ngx_strncasecmp(h[i].key.data, name, n) != 0)
-        {
+        if (!ngx_http_middleware_line_named(&h[i], name, n)) {
             continue;
         }
 

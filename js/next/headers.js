@@ -16,6 +16,9 @@
  */
 
 
+import util from './util.js';
+
+
 /* (?![\s\S]) and not $: in njs 0.7.9 $ also matches before a final LF */
 var TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?![\s\S])/;
 var BAD_VALUE = /[\0\r\n]/;
@@ -380,7 +383,7 @@ function headersOf(list, src) {
  * copy (the decision tells the client's own lines by identity,
  * protocol.js).  has() of a name the lines have needs none either, nor
  * does get() with r, the request, whose $middleware_header_<name> has
- * that name's values joined (linesGet()).
+ * that name's values joined.
  */
 
 function headersFrom(s, r) {
@@ -400,31 +403,6 @@ function headersFrom(s, r) {
 
 function inLines(src, lname) {
     return src.names.indexOf(',' + lname + ',') !== -1;
-}
-
-
-/*
- * get() of a name of src's lines while they are unchanged, without their
- * entries: the C module joins that name's values as get() does
- * ($middleware_header_<name>); undefined without the request (a test's
- * lines) or the variable
- */
-
-function linesGet(src, lname) {
-    var v;
-
-    if (src.r === undefined) {
-        return undefined;
-    }
-
-    try {
-        v = src.r.variables['middleware_header_' + lname];
-
-    } catch (e) {
-        v = undefined;
-    }
-
-    return (v === undefined || v === null) ? undefined : String(v);
 }
 
 
@@ -759,8 +737,13 @@ function protoHeaders() {
                     all = this._tail;
 
                 } else {
-                    /* the client's lines: its joined value, no entries */
-                    values = linesGet(this._src, lname);
+                    /*
+                     * the client's lines, unchanged: the C module joins
+                     * the name's values as get() does, without entries
+                     * (undefined without the request: a test's lines)
+                     */
+                    values = util.variable(this._src.r,
+                                           'middleware_header_' + lname);
 
                     if (values !== undefined) {
                         return values;

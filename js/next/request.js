@@ -16,6 +16,9 @@ import urlMod from './url.js';
 import cookiesMod from './cookies.js';
 
 
+var variable = util.variable;
+
+
 var Headers = headersMod.Headers;
 var URL = urlMod.URL;
 var NextURL = urlMod.NextURL;
@@ -129,20 +132,6 @@ function asciiTarget(t) {
         var b = c.charCodeAt(0) & 0xff;
         return '%' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
     });
-}
-
-
-function variable(r, name) {
-    var v;
-
-    try {
-        v = r.variables[name];
-
-    } catch (e) {
-        v = undefined;
-    }
-
-    return (v === undefined || v === null) ? undefined : String(v);
 }
 
 
@@ -883,10 +872,8 @@ function protoNextRequest() {
 }
 
 
-
 export default {
     NextRequest: NextRequest,
     fromNginx: fromNginx,
-    rawPath: rawPath,
-    variable: variable
+    rawPath: rawPath
 };

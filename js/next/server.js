@@ -42,7 +42,7 @@ import useragent from './useragent.js';
 
 var Response = responseMod.Response;
 var Headers = headersMod.Headers;
-var variable = requestMod.variable;
+var variable = util.variable;
 
 
 /* the Web globals (Headers, Response, URL, ...): see web.js */

@@ -476,6 +476,22 @@ function errorReport(e) {
 }
 
 
+/* an nginx variable of r as a string, undefined when not found (or no r) */
+
+function variable(r, name) {
+    var v;
+
+    try {
+        v = r.variables[name];
+
+    } catch (e) {
+        v = undefined;
+    }
+
+    return (v === undefined || v === null) ? undefined : String(v);
+}
+
+
 export default {
     DECODED: DECODED,
     QUICKJS: QUICKJS,
@@ -492,5 +508,6 @@ export default {
     isBytes: isBytes,
     toUint8Array: toUint8Array,
     errorMessage: errorMessage,
-    errorReport: errorReport
+    errorReport: errorReport,
+    variable: variable
 };
